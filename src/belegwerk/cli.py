@@ -1,0 +1,158 @@
+"""The `belegwerk` command."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from belegwerk.core.errors import BelegwerkError
+
+app = typer.Typer(help="Belegwerk – Buchhaltung, Kassenbuch und Steuer für Selbstständige.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="Datenbank verwalten.", no_args_is_help=True)
+audit_app = typer.Typer(help="Prüfprotokoll (Audit-Log).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(exc: BelegwerkError) -> None:
+    err_console.print(f"[red]Fehler[/red] [{exc.code}]: {exc.message}")
+    for detail in exc.details:
+        err_console.print(f"  {detail}")
+    raise typer.Exit(2)
+
+
+def _upgrade() -> None:
+    from belegwerk.books.categories import sync_master_categories
+    from belegwerk.core.db import get_engine, system_session
+    from belegwerk.core.migrate import upgrade
+    from belegwerk.core.settings import get_settings
+
+    upgrade(get_settings().database_url)
+    with system_session(get_engine()) as session:
+        sync_master_categories(session)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrationen anwenden (Alembic) und Stammkategorien abgleichen."""
+    _upgrade()
+    console.print("Datenbank ist aktuell.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Adresse (Standard 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (Standard 8000)")] = None,
+    no_upgrade: Annotated[bool, typer.Option("--no-upgrade", help="Migrationen nicht anwenden")] = False,
+) -> None:
+    """Web-Oberfläche und REST-API starten."""
+    import uvicorn
+
+    from belegwerk.core.settings import get_settings
+    from belegwerk.web.app import create_app
+
+    settings = get_settings()
+    if not no_upgrade:
+        _upgrade()
+    console.print(f"Belegwerk läuft auf http://{host or settings.host}:{port or settings.port}")
+    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port,
+                log_level="warning")
+
+
+def _ask(value: Any, prompt: str, choices: list[str] | None = None, default: str | None = None) -> Any:
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        if default is not None:
+            return default
+        err_console.print(f"[red]Fehlende Angabe:[/red] {prompt}")
+        raise typer.Exit(2)
+    import rich.prompt
+
+    return rich.prompt.Prompt.ask(prompt, choices=choices, default=default)
+
+
+@app.command()
+def init(
+    company: Annotated[str | None, typer.Option(help="Name des Unternehmens")] = None,
+    vat_regime: Annotated[str | None, typer.Option(help="standard | small_business")] = None,
+    vat_accounting: Annotated[str | None, typer.Option(help="cash (Ist) | accrual (Soll)")] = None,
+    ustva_period: Annotated[str | None, typer.Option(help="monthly | quarterly | yearly")] = None,
+    chart: Annotated[str | None, typer.Option(help="skr03 | skr04 (Vorschlag aus Tätigkeit)")] = None,
+    activity: Annotated[str | None, typer.Option(help="freelance | trade | mixed")] = None,
+    advisor_number: Annotated[str, typer.Option(help="DATEV-Beraternummer (bis 7 Ziffern)")] = "",
+    client_number: Annotated[str, typer.Option(help="DATEV-Mandantennummer (bis 5 Ziffern)")] = "",
+    filing_extension: Annotated[bool, typer.Option(help="Dauerfristverlängerung")] = False,
+    tenant: Annotated[str | None, typer.Option(help="Mandant (Kürzel); Standard: der erste")] = None,
+) -> None:
+    """Unternehmen einrichten (ohne Rückfragen, wenn alle Optionen angegeben sind)."""
+    from belegwerk.core.db import get_engine, system_session
+    from belegwerk.tenancy import service
+    from belegwerk.tenancy.validation import suggested_chart
+
+    company = _ask(company, "Name des Unternehmens")
+    vat_regime = _ask(vat_regime, "Besteuerung", ["standard", "small_business"], "standard")
+    vat_accounting = _ask(vat_accounting, "Versteuerung", ["cash", "accrual"], "accrual")
+    ustva_period = _ask(ustva_period, "UStVA-Zeitraum", ["monthly", "quarterly", "yearly"],
+                        "quarterly")
+    activity = _ask(activity, "Tätigkeit", ["freelance", "trade", "mixed"], "freelance")
+    chart = _ask(chart, "Kontenrahmen", ["skr03", "skr04"], suggested_chart(activity))
+    _upgrade()
+    changes = dict(
+        name=company, vat_regime=vat_regime, vat_accounting=vat_accounting,
+        ustva_period=ustva_period, activity=activity, chart=chart,
+        advisor_number=advisor_number, client_number=client_number,
+        filing_extension=filing_extension,
+    )
+    try:
+        with system_session(get_engine()) as session:
+            t = (service.get_tenant_by_slug(session, tenant) if tenant
+                 else service.ensure_default_tenant(session))
+            session.info["tenant_id"] = t.id
+            service._set_pg_tenant(session, t.id)
+            service.update_company(session, t.id, changes)
+            slug = t.slug
+    except BelegwerkError as exc:
+        _fail(exc)
+    console.print(f"Unternehmen [bold]{company}[/bold] eingerichtet (Mandant {slug}).")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[str | None, typer.Option(help="nur diesen Mandanten prüfen")] = None,
+) -> None:
+    """Hash-Kette des Prüfprotokolls prüfen; Exit-Code 1 bei Manipulation."""
+    from belegwerk.core.audit import verify_chain
+    from belegwerk.core.db import get_engine, system_session, tenant_session
+    from belegwerk.tenancy.service import list_tenants
+
+    engine = get_engine()
+    with system_session(engine) as session:
+        tenants = [(t.id, t.slug) for t, _c in list_tenants(session)]
+    if tenant:
+        tenants = [t for t in tenants if t[1] == tenant]
+    broken = False
+    table = Table("Mandant", "Ergebnis")
+    for tenant_id, slug in tenants:
+        with tenant_session(tenant_id, engine) as session:
+            problems = verify_chain(session, tenant_id)
+        if problems:
+            broken = True
+            for p in problems:
+                table.add_row(slug, f"[red]Zeile id={p.entry_id} (seq {p.seq}): {p.reason}[/red]")
+        else:
+            table.add_row(slug, "[green]intakt[/green]")
+    console.print(table)
+    if broken:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

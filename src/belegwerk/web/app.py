@@ -1,0 +1,98 @@
+"""The FastAPI application: mounts each capability's API routes and pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib import import_module
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from belegwerk import __version__
+from belegwerk.core import i18n
+from belegwerk.core.db import get_engine
+from belegwerk.core.errors import BelegwerkError
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+# Capability modules that expose ``router`` (API, under /api/v1) and ``pages`` (HTML).
+API_MODULES = ("belegwerk.web.api", "belegwerk.tenancy.api", "belegwerk.books.api")
+PAGE_MODULES = ("belegwerk.web.pages",)
+
+
+def _error(status: int, code: str, message: str, details: list[object] | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "details": details or []}}, status_code=status
+    )
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Belegwerk",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.engine = engine or get_engine()
+
+    @app.middleware("http")
+    async def locale_middleware(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        lang = request.cookies.get("belegwerk_lang") or request.query_params.get("lang")
+        if lang not in i18n.SUPPORTED:
+            lang = i18n.DEFAULT_LOCALE
+        token = i18n.current_locale.set(lang)
+        try:
+            return await call_next(request)
+        finally:
+            i18n.current_locale.reset(token)
+
+    @app.exception_handler(BelegwerkError)
+    async def domain_error(request: Request, exc: BelegwerkError) -> Response:
+        if _wants_html(request):
+            from belegwerk.web.templating import render
+
+            return render(request, "error.html", status_code=exc.status_code, error=exc)
+        return _error(exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        details = [
+            {"field": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg")}
+            for err in exc.errors()
+        ]
+        return _error(422, "request.invalid", i18n._("The request is invalid."), details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {
+            404: i18n._("Not found."),
+            405: i18n._("Method not allowed."),
+        }
+        message = messages.get(exc.status_code, str(exc.detail))
+        if _wants_html(request):
+            from belegwerk.web.templating import render
+
+            err = BelegwerkError(f"http.{exc.status_code}", message)
+            return render(request, "error.html", status_code=exc.status_code, error=err)
+        return _error(exc.status_code, f"http.{exc.status_code}", message)
+
+    for name in API_MODULES:
+        app.include_router(import_module(name).router, prefix="/api/v1")
+    for name in PAGE_MODULES:
+        app.include_router(import_module(name).pages)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
