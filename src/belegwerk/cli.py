@@ -11,8 +11,9 @@ from rich.table import Table
 
 from belegwerk.core.errors import BelegwerkError
 
-app = typer.Typer(help="Belegwerk – Buchhaltung, Kassenbuch und Steuer für Selbstständige.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Belegwerk – Buchhaltung, Kassenbuch und Steuer für Selbstständige.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Datenbank verwalten.", no_args_is_help=True)
 audit_app = typer.Typer(help="Prüfprotokoll (Audit-Log).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -50,7 +51,9 @@ def db_upgrade() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Adresse (Standard 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (Standard 8000)")] = None,
-    no_upgrade: Annotated[bool, typer.Option("--no-upgrade", help="Migrationen nicht anwenden")] = False,
+    no_upgrade: Annotated[
+        bool, typer.Option("--no-upgrade", help="Migrationen nicht anwenden")
+    ] = False,
 ) -> None:
     """Web-Oberfläche und REST-API starten."""
     import uvicorn
@@ -62,11 +65,14 @@ def serve(
     if not no_upgrade:
         _upgrade()
     console.print(f"Belegwerk läuft auf http://{host or settings.host}:{port or settings.port}")
-    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port,
-                log_level="warning")
+    uvicorn.run(
+        create_app(), host=host or settings.host, port=port or settings.port, log_level="warning"
+    )
 
 
-def _ask(value: Any, prompt: str, choices: list[str] | None = None, default: str | None = None) -> Any:
+def _ask(
+    value: Any, prompt: str, choices: list[str] | None = None, default: str | None = None
+) -> Any:
     if value is not None:
         return value
     if not sys.stdin.isatty():
@@ -85,12 +91,16 @@ def init(
     vat_regime: Annotated[str | None, typer.Option(help="standard | small_business")] = None,
     vat_accounting: Annotated[str | None, typer.Option(help="cash (Ist) | accrual (Soll)")] = None,
     ustva_period: Annotated[str | None, typer.Option(help="monthly | quarterly | yearly")] = None,
-    chart: Annotated[str | None, typer.Option(help="skr03 | skr04 (Vorschlag aus Tätigkeit)")] = None,
+    chart: Annotated[
+        str | None, typer.Option(help="skr03 | skr04 (Vorschlag aus Tätigkeit)")
+    ] = None,
     activity: Annotated[str | None, typer.Option(help="freelance | trade | mixed")] = None,
     advisor_number: Annotated[str, typer.Option(help="DATEV-Beraternummer (bis 7 Ziffern)")] = "",
     client_number: Annotated[str, typer.Option(help="DATEV-Mandantennummer (bis 5 Ziffern)")] = "",
     filing_extension: Annotated[bool, typer.Option(help="Dauerfristverlängerung")] = False,
-    tenant: Annotated[str | None, typer.Option(help="Mandant (Kürzel); Standard: der erste")] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="Mandant (Kürzel); Standard: der erste")
+    ] = None,
 ) -> None:
     """Unternehmen einrichten (ohne Rückfragen, wenn alle Optionen angegeben sind)."""
     from belegwerk.core.db import get_engine, system_session
@@ -100,21 +110,30 @@ def init(
     company = _ask(company, "Name des Unternehmens")
     vat_regime = _ask(vat_regime, "Besteuerung", ["standard", "small_business"], "standard")
     vat_accounting = _ask(vat_accounting, "Versteuerung", ["cash", "accrual"], "accrual")
-    ustva_period = _ask(ustva_period, "UStVA-Zeitraum", ["monthly", "quarterly", "yearly"],
-                        "quarterly")
+    ustva_period = _ask(
+        ustva_period, "UStVA-Zeitraum", ["monthly", "quarterly", "yearly"], "quarterly"
+    )
     activity = _ask(activity, "Tätigkeit", ["freelance", "trade", "mixed"], "freelance")
     chart = _ask(chart, "Kontenrahmen", ["skr03", "skr04"], suggested_chart(activity))
     _upgrade()
     changes = dict(
-        name=company, vat_regime=vat_regime, vat_accounting=vat_accounting,
-        ustva_period=ustva_period, activity=activity, chart=chart,
-        advisor_number=advisor_number, client_number=client_number,
+        name=company,
+        vat_regime=vat_regime,
+        vat_accounting=vat_accounting,
+        ustva_period=ustva_period,
+        activity=activity,
+        chart=chart,
+        advisor_number=advisor_number,
+        client_number=client_number,
         filing_extension=filing_extension,
     )
     try:
         with system_session(get_engine()) as session:
-            t = (service.get_tenant_by_slug(session, tenant) if tenant
-                 else service.ensure_default_tenant(session))
+            t = (
+                service.get_tenant_by_slug(session, tenant)
+                if tenant
+                else service.ensure_default_tenant(session)
+            )
             session.info["tenant_id"] = t.id
             service._set_pg_tenant(session, t.id)
             service.update_company(session, t.id, changes)
@@ -135,7 +154,7 @@ def audit_verify(
 
     engine = get_engine()
     with system_session(engine) as session:
-        tenants = [(t.id, t.slug) for t, _c in list_tenants(session)]
+        tenants = [(t.id, t.slug) for t in list_tenants(session)]
     if tenant:
         tenants = [t for t in tenants if t[1] == tenant]
     broken = False

@@ -15,8 +15,9 @@ def test_chain_verifies_and_rejects_raw_update(session: Session, tenant_id: int)
     session.commit()
     assert verify_chain(session, tenant_id) == []
     with pytest.raises(DBAPIError):
-        session.execute(text("UPDATE audit_log SET reason = 'x' WHERE tenant_id = :t"),
-                        {"t": tenant_id})
+        session.execute(
+            text("UPDATE audit_log SET reason = 'x' WHERE tenant_id = :t"), {"t": tenant_id}
+        )
     session.rollback()
     with pytest.raises(DBAPIError):
         session.execute(text("DELETE FROM audit_log WHERE tenant_id = :t"), {"t": tenant_id})

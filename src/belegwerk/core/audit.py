@@ -74,8 +74,19 @@ def compute_hash(
     prev_hash: str,
 ) -> str:
     payload = json.dumps(
-        [tenant_id, seq, at.isoformat(), actor, action, entity, entity_id, before, after,
-         reason, prev_hash],
+        [
+            tenant_id,
+            seq,
+            at.isoformat(),
+            actor,
+            action,
+            entity,
+            entity_id,
+            before,
+            after,
+            reason,
+            prev_hash,
+        ],
         ensure_ascii=False,
         separators=(",", ":"),
     )

@@ -66,7 +66,9 @@ def get_engine() -> Engine:
     from belegwerk.core.settings import get_settings
 
     settings = get_settings()
-    return make_engine(settings.database_url, None if settings.is_sqlite else settings.database_role)
+    return make_engine(
+        settings.database_url, None if settings.is_sqlite else settings.database_role
+    )
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:

@@ -1,4 +1,4 @@
-"""Gettext with a per-request locale; catalogs ship as .po and are compiled in memory on first use."""
+"""Gettext with a per-request locale; .po catalogs are compiled in memory on first use."""
 
 from __future__ import annotations
 

@@ -15,7 +15,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BELEGWERK_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("belegwerk", appauthor=False)))
+    data_dir: Path = Field(
+        default_factory=lambda: Path(user_data_dir("belegwerk", appauthor=False))
+    )
     database_url: str = ""
     # PostgreSQL only: the non-superuser role the app switches to so row-level security applies.
     database_role: str = "belegwerk_app"

@@ -73,7 +73,7 @@ class TenantOut(BaseModel):
 @router.get("/tenants", response_model=list[TenantOut])
 def list_tenants(ctx: CtxDep) -> list[dict[str, Any]]:
     with system_session(ctx.session.get_bind()) as session:  # type: ignore[arg-type]
-        return [{"slug": t.slug, "name": c.name} for t, c in service.list_tenants(session)]
+        return [{"slug": t.slug, "name": t.name} for t in service.list_tenants(session)]
 
 
 @router.get("/settings", response_model=CompanyOut)

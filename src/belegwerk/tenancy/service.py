@@ -19,9 +19,26 @@ from belegwerk.tenancy.models import Company, Tenant
 DEFAULT_SLUG = "default"
 
 COMPANY_FIELDS = (
-    "name", "street", "postal_code", "city", "country", "email", "tax_number", "vat_id",
-    "vat_regime", "vat_accounting", "ustva_period", "filing_extension", "activity", "chart",
-    "fiscal_year_start_month", "advisor_number", "client_number", "iban", "bic", "bank_name",
+    "name",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "email",
+    "tax_number",
+    "vat_id",
+    "vat_regime",
+    "vat_accounting",
+    "ustva_period",
+    "filing_extension",
+    "activity",
+    "chart",
+    "fiscal_year_start_month",
+    "advisor_number",
+    "client_number",
+    "iban",
+    "bic",
+    "bank_name",
 )
 
 
@@ -107,7 +124,7 @@ def create_tenant(session: Session, data: CompanyData, slug: str | None = None) 
     while session.scalar(select(Tenant.id).where(Tenant.slug == candidate)) is not None:
         n += 1
         candidate = f"{base}-{n}"
-    tenant = Tenant(slug=candidate)
+    tenant = Tenant(slug=candidate, name=values["name"])
     session.add(tenant)
     session.flush()
     session.info["tenant_id"] = tenant.id
@@ -115,7 +132,9 @@ def create_tenant(session: Session, data: CompanyData, slug: str | None = None) 
     company = Company(tenant_id=tenant.id, configured=True, **values)
     session.add(company)
     session.flush()
-    audit_writer(session, tenant.id).record("create", "company", company.id, after=_snapshot(company))
+    audit_writer(session, tenant.id).record(
+        "create", "company", company.id, after=_snapshot(company)
+    )
     return tenant
 
 
@@ -124,7 +143,9 @@ def _set_pg_tenant(session: Session, tenant_id: int) -> None:
     from sqlalchemy import text
 
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT set_config('app.current_tenant', :t, true)"), {"t": str(tenant_id)})
+        session.execute(
+            text("SELECT set_config('app.current_tenant', :t, true)"), {"t": str(tenant_id)}
+        )
 
 
 def ensure_default_tenant(session: Session) -> Tenant:
@@ -138,11 +159,8 @@ def ensure_default_tenant(session: Session) -> Tenant:
     return tenant
 
 
-def list_tenants(session: Session) -> list[tuple[Tenant, Company]]:
-    rows = session.execute(
-        select(Tenant, Company).join(Company, Company.tenant_id == Tenant.id).order_by(Tenant.id)
-    )
-    return [(t, c) for t, c in rows.tuples()]
+def list_tenants(session: Session) -> list[Tenant]:
+    return list(session.scalars(select(Tenant).order_by(Tenant.id)))
 
 
 def get_tenant_by_slug(session: Session, slug: str) -> Tenant:
@@ -175,6 +193,10 @@ def update_company(
         setattr(company, key, value)
     company.configured = True
     company.updated_at = utcnow()
+    if "name" in values:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is not None:
+            tenant.name = values["name"]
     after = _snapshot(company)
     changed_before = {k: before[k] for k in after if before[k] != after[k]}
     changed_after = {k: after[k] for k in after if before[k] != after[k]}

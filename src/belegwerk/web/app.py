@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import import_module
 from pathlib import Path
 
@@ -25,9 +25,12 @@ API_MODULES = ("belegwerk.web.api", "belegwerk.tenancy.api", "belegwerk.books.ap
 PAGE_MODULES = ("belegwerk.web.pages",)
 
 
-def _error(status: int, code: str, message: str, details: list[object] | None = None) -> JSONResponse:
+def _error(
+    status: int, code: str, message: str, details: Sequence[object] | None = None
+) -> JSONResponse:
     return JSONResponse(
-        {"error": {"code": code, "message": message, "details": details or []}}, status_code=status
+        {"error": {"code": code, "message": message, "details": list(details or [])}},
+        status_code=status,
     )
 
 
