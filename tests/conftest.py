@@ -18,9 +18,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from belegwerk.books.categories import sync_master_categories
-from belegwerk.core.db import make_engine, session_factory, system_session
+from belegwerk.core.db import get_engine, make_engine, session_factory, system_session
 from belegwerk.core.guards import APP_ROLE
 from belegwerk.core.migrate import upgrade
+from belegwerk.core.settings import get_settings
 from belegwerk.tenancy.service import CompanyData, create_tenant
 
 PG_BASE = os.environ.get("BELEGWERK_TEST_PG", "postgresql://127.0.0.1:5432")
@@ -134,6 +135,25 @@ def client(engine: Engine, tenant_id: int) -> Iterator[Any]:
         slug = s.get(Tenant, tenant_id).slug  # type: ignore[union-attr]
     with TestClient(create_app(engine), headers={"X-Belegwerk-Tenant": slug}) as c:
         yield c
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def cli_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The database the CLI finds in BELEGWERK_DATABASE_URL: fresh SQLite file or the PG run DB."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+        upgrade(url)
+    else:
+        url = request.getfixturevalue("pg_url")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BELEGWERK_DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield url
+    get_engine().dispose()
+    mp.undo()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
 
 
 def corpus_path(*parts: str) -> Path:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from belegwerk.core.errors import BelegwerkError
@@ -23,9 +24,9 @@ err_console = Console(stderr=True)
 
 
 def _fail(exc: BelegwerkError) -> None:
-    err_console.print(f"[red]Fehler[/red] [{exc.code}]: {exc.message}")
+    err_console.print(f"[red]Fehler[/red] {escape(exc.code)}: {escape(exc.message)}")
     for detail in exc.details:
-        err_console.print(f"  {detail}")
+        err_console.print(f"  {escape(str(detail))}")
     raise typer.Exit(2)
 
 

@@ -1,41 +1,19 @@
-"""`belegwerk audit verify`: exit 0 on an intact chain, non-zero naming the row altered by raw SQL."""
+"""`belegwerk audit verify`: exit 0 when intact, non-zero naming the row altered by raw SQL."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from belegwerk.cli import app
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.db import get_engine, make_engine, system_session, tenant_session
-from belegwerk.core.migrate import upgrade
-from belegwerk.core.settings import get_settings
 from belegwerk.tenancy.service import CompanyData, create_tenant
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{request.getfixturevalue('tmp_path') / 'audit.sqlite3'}"
-        upgrade(url)
-    else:
-        url = request.getfixturevalue("pg_url")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("BELEGWERK_DATABASE_URL", url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    yield url
-    get_engine().dispose()
-    mp.undo()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-
-
-def test_audit_verify_detects_tampering(db_url: str) -> None:
+def test_audit_verify_detects_tampering(cli_db: str) -> None:
     engine = get_engine()
     with system_session(engine) as s:
         tenant = create_tenant(s, CompanyData(name="Prüf GmbH"), slug=f"t-{uuid.uuid4().hex[:8]}")
@@ -54,7 +32,7 @@ def test_audit_verify_detects_tampering(db_url: str) -> None:
     assert "intakt" in ok.output
 
     # Tamper as the database owner, bypassing the immutability trigger on purpose.
-    raw = make_engine(db_url)
+    raw = make_engine(cli_db)
     with raw.begin() as conn:
         if raw.dialect.name == "sqlite":
             conn.execute(text("DROP TRIGGER audit_log_no_update"))
