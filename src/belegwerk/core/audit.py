@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from belegwerk.core.db import Base
@@ -142,11 +142,20 @@ class AuditWriter:
 def audit_writer(session: Session, tenant_id: int, actor: str = "local") -> AuditWriter:
     """One writer per session and tenant, so several services in one transaction share a head."""
     key = ("audit_writer", tenant_id)
-    writer = session.info.get(key)
+    writer: AuditWriter | None = session.info.get(key)
     if writer is None:
         writer = AuditWriter(session, tenant_id, actor)
         session.info[key] = writer
-    return writer  # type: ignore[no-any-return]
+    writer.actor = actor
+    return writer
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_writers(session: Session, *_args: Any) -> None:
+    """A cached chain head is only valid inside its transaction; others may append after it."""
+    for key in [k for k in session.info if isinstance(k, tuple) and k[:1] == ("audit_writer",)]:
+        del session.info[key]
 
 
 @dataclass
