@@ -689,3 +689,32 @@ def test_api_without_opening_and_unknown_entry(client: Any, session: Session) ->
 
 def test_errors_are_belegwerk_errors() -> None:
     assert issubclass(ValidationFailed, BelegwerkError)
+
+
+# --------------------------------------------------------------------------- revenue accounts
+
+
+@pytest.mark.parametrize(("rate", "account"), [("19", "8400"), ("7", "8300"), ("0", "8100")])
+def test_sales_revenue_account_follows_the_rate(
+    session: Session, tenant_id: int, rate: str, account: str
+) -> None:
+    """8400 is DATEV's 19 % automatic account: a 7 % sale picked as "19 %" must not land there."""
+    opened(session, tenant_id)
+    entry = create_cash_entry(session, tenant_id, income(session, "10.70", vat_rate=rate))
+    (posting,) = postings_of(session, tenant_id, entry.id)
+    assert posting.credit_account == account
+    assert entry.category_id == posting.category_id
+
+
+def test_small_business_sales_go_to_the_section_19_account(
+    engine: Engine, make_tenant: Callable[..., int]
+) -> None:
+    tenant = make_tenant(vat_regime="small_business", chart="skr04")
+    with session_factory(engine)() as session:
+        session.info["tenant_id"] = tenant
+        opened(session, tenant)
+        entry = create_cash_entry(session, tenant, income(session, "50.00"))
+        (posting,) = postings_of(session, tenant, entry.id)
+        assert posting.credit_account == "4185"
+        assert posting.tax_amount == 0
+        session.commit()

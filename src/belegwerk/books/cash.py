@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from belegwerk.books import accounts, journal, numbers
-from belegwerk.books.categories import account_for, get_category
+from belegwerk.books.categories import account_for, get_category, revenue_category_for_rate
 from belegwerk.books.models import CashBook, CashEntry, Category, DailyClosing
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.dates import check_not_far_future, require_reason, today
@@ -401,6 +401,8 @@ def _prepare(
             rate,
         )
     rate = check_vat_rate(rate, data.entry_date)
+    if data.direction == "income" and not private and not settles_invoice:
+        category = revenue_category_for_rate(session, category, rate, ctx.small_business)
     net, vat, gross = _amounts(data, rate, ctx.small_business)
     if gross <= 0:
         raise _fail("cash.amount_zero", _("The amount must be greater than zero."), "amount")

@@ -260,3 +260,27 @@ def clear_override(
     session.delete(override)
     session.flush()
     return _view(category, None, _chart(session, tenant_id))
+
+
+# Revenue categories whose accounts are DATEV automatic accounts for one VAT treatment.
+REVENUE_BY_RATE = {
+    Decimal(19): "revenue_19",
+    Decimal(16): "revenue_19",
+    Decimal(7): "revenue_7",
+    Decimal(5): "revenue_7",
+    Decimal(0): "revenue_tax_free",
+}
+SMALL_BUSINESS_REVENUE = "revenue_small_business"
+RATE_BOUND_REVENUE = frozenset((*REVENUE_BY_RATE.values(), SMALL_BUSINESS_REVENUE))
+
+
+def revenue_category_for_rate(
+    session: Session, category: Category, rate: Decimal, small_business: bool
+) -> Category:
+    """Sales revenue follows its VAT treatment: 8400 is the 19 % automatic account, so a 7 % or
+    a § 19 sale picked under "Betriebseinnahmen 19 %" is booked under the matching category
+    (DATEV would otherwise compute the wrong tax). Other categories stay as chosen."""
+    if category.key not in RATE_BOUND_REVENUE:
+        return category
+    key = SMALL_BUSINESS_REVENUE if small_business else REVENUE_BY_RATE.get(rate, category.key)
+    return category if key == category.key else category_by_key(session, key)
