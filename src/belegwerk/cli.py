@@ -144,6 +144,42 @@ def init(
     console.print(f"Unternehmen [bold]{company}[/bold] eingerichtet (Mandant {slug}).")
 
 
+@app.command()
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="nur laden, wenn noch nichts gebucht ist")
+    ] = False,
+    seed: Annotated[
+        int, typer.Option(help="Zufallsstartwert (gleiche Daten bei gleichem Wert)")
+    ] = 2026,
+) -> None:
+    """Demo laden: Kleinunternehmerin (Freiberuflerin) und GmbH, je zwei Jahre Buchungen."""
+    import time
+
+    from belegwerk import demo as demo_data
+    from belegwerk.core.db import get_engine
+
+    _upgrade()
+    engine = get_engine()
+    if demo_data.demo_loaded(engine):
+        console.print("Demo ist bereits geladen.")
+        return
+    if if_empty and demo_data.has_business_data(engine):
+        console.print("Es gibt schon Buchungen – Demo wird nicht geladen.")
+        return
+    started = time.perf_counter()
+    with console.status("Lade Demo-Daten …"):
+        try:
+            demo_data.load_demo(engine, seed=seed)
+        except BelegwerkError as exc:
+            _fail(exc)
+    console.print(
+        f"Demo geladen in {time.perf_counter() - started:.1f} s: "
+        f"{demo_data.FREELANCER_SLUG} (Kleinunternehmerin, SKR04) und "
+        f"{demo_data.GMBH_SLUG} (GmbH, SKR03)."
+    )
+
+
 @audit_app.command("verify")
 def audit_verify(
     tenant: Annotated[str | None, typer.Option(help="nur diesen Mandanten prüfen")] = None,

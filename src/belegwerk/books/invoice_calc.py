@@ -1,0 +1,256 @@
+"""Invoice arithmetic: pure functions, no database.
+
+VAT is rounded half-up ONCE per rate over the summed line amounts (never per line), as the
+German invoice rules and DATEV expect. Per-line VAT (net mode) or net (gross mode) is only for
+display: the per-rate figure is distributed over the lines in proportion to their amounts with the
+largest-remainder method, so the line values add up exactly to the per-rate totals and a sum over
+any subset of lines (e.g. per category for the journal) never drifts from the invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from fractions import Fraction
+
+from belegwerk.core.errors import ValidationFailed
+from belegwerk.core.i18n import _
+from belegwerk.core.money import (
+    CENT,
+    MAX_AMOUNT,
+    ZERO,
+    from_cents,
+    round_money,
+    split_gross,
+    to_cents,
+    vat_from_net,
+)
+
+PRICE_MODES = ("net", "gross")
+STANDARD_RATES = frozenset({Decimal(0), Decimal(7), Decimal(19)})
+# The temporary reduction of the second half of 2020 (Corona-Konjunkturpaket), by supply date.
+TEMPORARY_RATES = frozenset({Decimal(0), Decimal(5), Decimal(16)})
+TEMPORARY_FROM = date(2020, 7, 1)
+TEMPORARY_UNTIL = date(2020, 12, 31)
+SCALED_PLACES = 4
+MAX_SCALED = Decimal("999999999.9999")
+
+
+def allowed_rates(supply_date: date) -> frozenset[Decimal]:
+    """VAT rates valid for a supply (Leistungsdatum), not the invoice date."""
+    if TEMPORARY_FROM <= supply_date <= TEMPORARY_UNTIL:
+        return TEMPORARY_RATES
+    return STANDARD_RATES
+
+
+def check_rate(rate: Decimal, supply_date: date, field: str = "vat_rate") -> Decimal:
+    """The rate as a two-place Decimal, or ``vat.unknown_rate``."""
+    if rate.is_finite() and rate in allowed_rates(supply_date):
+        return rate.quantize(CENT)
+    allowed = ", ".join(str(int(r)) for r in sorted(allowed_rates(supply_date)))
+    raise ValidationFailed(
+        "vat.unknown_rate",
+        _("Unknown VAT rate {rate} %. Allowed on {date}: {allowed} %.").format(
+            rate=rate, date=supply_date.isoformat(), allowed=allowed
+        ),
+        [{"field": field, "value": str(rate)}],
+    )
+
+
+def parse_rate(value: object, field: str = "vat_rate") -> Decimal:
+    """A VAT rate from user input; anything that is not a number is an unknown rate."""
+    try:
+        rate = Decimal(str(value).strip().rstrip("%").strip()) if value is not None else None
+    except (InvalidOperation, ValueError):
+        rate = None
+    if rate is None or not rate.is_finite():
+        raise ValidationFailed(
+            "vat.unknown_rate",
+            _("Unknown VAT rate {rate} %.").format(rate=value),
+            [{"field": field, "value": str(value)}],
+        )
+    return rate
+
+
+def parse_scaled(value: object, field: str, places: int = SCALED_PLACES) -> Decimal:
+    """Quantities and unit prices: a number with at most ``places`` decimals (sign allowed)."""
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        number = Decimal(str(value).strip().replace(" ", "")) if value is not None else None
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite():
+        raise ValidationFailed(
+            "money.not_a_number",
+            _("The value is not a number."),
+            [{"field": field, "value": str(value)}],
+        )
+    step = Decimal(1).scaleb(-places)
+    if number != number.quantize(step, rounding=ROUND_DOWN):
+        raise ValidationFailed(
+            "money.too_many_decimals",
+            _("Quantities and unit prices may have at most {places} decimal places.").format(
+                places=places
+            ),
+            [{"field": field, "value": str(value)}],
+        )
+    if abs(number) > MAX_SCALED:
+        raise ValidationFailed(
+            "money.too_large",
+            _("The value is too large."),
+            [{"field": field, "value": str(value)}],
+        )
+    return number.quantize(step)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One invoice line as entered; quantity and unit price carry up to four places."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    unit: str = "C62"
+    category_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+
+
+@dataclass(frozen=True)
+class RateTotal:
+    rate: Decimal
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+
+
+@dataclass(frozen=True)
+class Computation:
+    lines: tuple[LineAmounts, ...]
+    rates: tuple[RateTotal, ...]  # highest rate first
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+
+
+def line_base(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    """Quantity × unit price rounded half-up to cents: the line net (or gross in gross mode)."""
+    return round_money(quantity * unit_price)
+
+
+def distribute(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split ``total`` over ``weights`` proportionally, in cents, summing exactly to ``total``.
+
+    Largest-remainder (Hamilton) method on exact fractions; ties go to the earlier line. Works for
+    signed weights (discount lines) because the floor parts always leave 0..n-1 cents over.
+    """
+    total_c = to_cents(total)
+    cents = [to_cents(w) for w in weights]
+    whole = sum(cents)
+    if not cents:
+        return []
+    if whole == 0:
+        shares = [0] * len(cents)
+        shares[0] = total_c
+        return [from_cents(s) for s in shares]
+    exact = [Fraction(total_c * c, whole) for c in cents]
+    floors = [f.numerator // f.denominator for f in exact]
+    left = total_c - sum(floors)
+    order = sorted(range(len(cents)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [from_cents(s) for s in floors]
+
+
+def compute(lines: Sequence[LineInput], price_mode: str = "net") -> Computation:
+    """Line, per-rate and invoice totals.
+
+    Net mode: per rate, VAT = round(Σ line nets × rate); gross = net + VAT.
+    Gross mode: per rate, net = round(Σ line grosses / (1 + rate)); VAT = gross − net.
+    """
+    if price_mode not in PRICE_MODES:
+        raise ValueError(price_mode)
+    bases = [line_base(ln.quantity, ln.unit_price) for ln in lines]
+    by_rate: dict[Decimal, list[int]] = {}
+    for i, ln in enumerate(lines):
+        by_rate.setdefault(ln.vat_rate.quantize(CENT), []).append(i)
+    amounts: list[LineAmounts | None] = [None] * len(lines)
+    rates: list[RateTotal] = []
+    for rate in sorted(by_rate, reverse=True):
+        idx = by_rate[rate]
+        base_sum = sum((bases[i] for i in idx), ZERO)
+        if price_mode == "net":
+            net, vat = base_sum, vat_from_net(base_sum, rate)
+            gross = net + vat
+            shares = distribute(vat, [bases[i] for i in idx])
+            for i, share in zip(idx, shares, strict=True):
+                amounts[i] = LineAmounts(net=bases[i], vat=share, gross=bases[i] + share)
+        else:
+            gross = base_sum
+            net, vat = split_gross(gross, rate)
+            shares = distribute(net, [bases[i] for i in idx])
+            for i, share in zip(idx, shares, strict=True):
+                amounts[i] = LineAmounts(net=share, vat=bases[i] - share, gross=bases[i])
+        rates.append(RateTotal(rate=rate, net=net, vat=vat, gross=gross))
+    return Computation(
+        lines=tuple(a for a in amounts if a is not None),
+        rates=tuple(rates),
+        net=sum((r.net for r in rates), ZERO),
+        vat=sum((r.vat for r in rates), ZERO),
+        gross=sum((r.gross for r in rates), ZERO),
+    )
+
+
+def check_totals_range(result: Computation) -> None:
+    """Lines and totals must fit DATEV's amount field (10 integer digits)."""
+    for i, line in enumerate(result.lines):
+        if max(abs(line.net), abs(line.gross)) > MAX_AMOUNT:
+            raise ValidationFailed(
+                "money.too_large",
+                _("The amount is too large."),
+                [{"field": f"lines[{i}]", "value": str(line.gross)}],
+            )
+    for name in ("net", "vat", "gross"):
+        value: Decimal = getattr(result, name)
+        if abs(value) > MAX_AMOUNT:
+            raise ValidationFailed(
+                "money.too_large",
+                _("The amount is too large."),
+                [{"field": f"{name}_total", "value": str(value)}],
+            )
+
+
+def check_expected(
+    result: Computation,
+    net: Decimal | None,
+    vat: Decimal | None,
+    gross: Decimal | None,
+) -> None:
+    """Totals the client computed itself must agree with each other and with ours (±1 cent)."""
+    if net is not None and vat is not None and gross is not None and abs(net + vat - gross) > CENT:
+        raise ValidationFailed(
+            "money.inconsistent",
+            _("Net plus VAT does not equal gross ({net} + {vat} ≠ {gross}).").format(
+                net=net, vat=vat, gross=gross
+            ),
+            [{"field": "gross_total", "net": str(net), "vat": str(vat), "gross": str(gross)}],
+        )
+    for name, given in (("net", net), ("vat", vat), ("gross", gross)):
+        ours: Decimal = getattr(result, name)
+        if given is not None and abs(given - ours) > CENT:
+            raise ValidationFailed(
+                "money.inconsistent",
+                _("The given total {given} does not match the computed {computed}.").format(
+                    given=given, computed=ours
+                ),
+                [{"field": f"{name}_total", "value": str(given), "computed": str(ours)}],
+            )
