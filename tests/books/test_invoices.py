@@ -15,7 +15,6 @@ from belegwerk.books.invoice_calc import (
     LineInput,
     compute,
     distribute,
-    parse_rate,
     parse_scaled,
 )
 from belegwerk.books.invoices import (
@@ -31,6 +30,7 @@ from belegwerk.books.invoices import (
     update_draft,
 )
 from belegwerk.books.models import Invoice, InvoiceLine, InvoiceTaxTotal, Party, Posting
+from belegwerk.books.vat import parse_rate
 from belegwerk.core.audit import verify_chain
 from belegwerk.core.db import session_factory, tenant_session
 from belegwerk.core.errors import Conflict, NotFound, ValidationFailed

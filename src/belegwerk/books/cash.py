@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, Date, case, func, insert, literal, select, type_coerce, union_all
@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from belegwerk.books import accounts, journal, numbers
 from belegwerk.books.categories import account_for, get_category, revenue_category_for_rate
 from belegwerk.books.models import CashBook, CashEntry, Category, DailyClosing
+from belegwerk.books.vat import check_rate, parse_rate
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.dates import check_not_far_future, require_reason, today
 from belegwerk.core.errors import Conflict, NotFound, ValidationFailed
@@ -42,10 +43,6 @@ SERIES = "cash"
 SOURCE_TYPE = "cash_entry"
 DIRECTIONS = ("income", "expense")
 AMOUNT_MODES = ("gross", "net")
-STANDARD_RATES = (Decimal(0), Decimal(7), Decimal(19))
-# Temporary reduction of 2020 (Corona-Konjunkturpaket): 16 % and 5 % from July to December.
-REDUCED_2020_RATES = (Decimal(16), Decimal(5))
-REDUCED_2020 = (date(2020, 7, 1), date(2020, 12, 31))
 TOLERANCE = Decimal("0.01")
 DESCRIPTION_MAX = 300
 
@@ -194,25 +191,6 @@ def _fail(code: str, message: str, field: str, value: object = None) -> Validati
     if value is not None:
         detail["value"] = str(value)
     return ValidationFailed(code, message, [detail])
-
-
-def parse_rate(value: object, field: str = "vat_rate") -> Decimal:
-    try:
-        rate = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        rate = None
-    if rate is None or not rate.is_finite():
-        raise _fail("vat.unknown_rate", _("Unknown VAT rate: {rate}").format(rate=value), field)
-    return rate
-
-
-def check_vat_rate(rate: Decimal, on: date, field: str = "vat_rate") -> Decimal:
-    """0, 7 and 19 % always; 16 and 5 % only for July to December 2020."""
-    if rate in STANDARD_RATES:
-        return rate.quantize(TOLERANCE)
-    if rate in REDUCED_2020_RATES and REDUCED_2020[0] <= on <= REDUCED_2020[1]:
-        return rate.quantize(TOLERANCE)
-    raise _fail("vat.unknown_rate", _("Unknown VAT rate: {rate}").format(rate=rate), field, rate)
 
 
 def _check_date(ctx: _Context, day: date, field: str = "entry_date") -> None:
@@ -400,7 +378,7 @@ def _prepare(
             "vat_rate",
             rate,
         )
-    rate = check_vat_rate(rate, data.entry_date)
+    rate = check_rate(rate, data.entry_date)
     if data.direction == "income" and not private and not settles_invoice:
         category = revenue_category_for_rate(session, category, rate, ctx.small_business)
     net, vat, gross = _amounts(data, rate, ctx.small_business)

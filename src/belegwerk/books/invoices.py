@@ -36,7 +36,6 @@ from belegwerk.books.invoice_calc import (
     LineAmounts,
     LineInput,
     check_expected,
-    check_rate,
     check_totals_range,
     compute,
     parse_scaled,
@@ -51,6 +50,7 @@ from belegwerk.books.models import (
     Payment,
 )
 from belegwerk.books.numbers import next_number, next_numbers
+from belegwerk.books.vat import check_rate
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.dates import check_not_far_future, require_reason, today
 from belegwerk.core.errors import Conflict, NotFound, ValidationFailed

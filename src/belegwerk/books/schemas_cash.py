@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
-from belegwerk.books.cash import parse_rate
+from belegwerk.books.vat import parse_rate
 from belegwerk.core.money import parse_money
 
 

@@ -13,8 +13,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
-from belegwerk.books.invoice_calc import LineInput, parse_rate, parse_scaled
+from belegwerk.books.invoice_calc import LineInput, parse_scaled
 from belegwerk.books.invoices import InvoiceInput
+from belegwerk.books.vat import parse_rate
 from belegwerk.core.money import parse_money
 
 RawNumber = StrictStr | StrictInt | StrictFloat

@@ -1,0 +1,52 @@
+"""VAT rates by date of supply (Leistungsdatum): the one place that knows which rates exist."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from belegwerk.core.errors import ValidationFailed
+from belegwerk.core.i18n import _
+from belegwerk.core.money import CENT
+
+STANDARD_RATES = frozenset({Decimal(0), Decimal(7), Decimal(19)})
+# The temporary reduction of the second half of 2020 (Corona-Konjunkturpaket), by supply date.
+TEMPORARY_RATES = frozenset({Decimal(0), Decimal(5), Decimal(16)})
+TEMPORARY_FROM = date(2020, 7, 1)
+TEMPORARY_UNTIL = date(2020, 12, 31)
+
+
+def allowed_rates(supply_date: date) -> frozenset[Decimal]:
+    """VAT rates valid for a supply (Leistungsdatum), not the invoice date."""
+    if TEMPORARY_FROM <= supply_date <= TEMPORARY_UNTIL:
+        return TEMPORARY_RATES
+    return STANDARD_RATES
+
+
+def check_rate(rate: Decimal, supply_date: date, field: str = "vat_rate") -> Decimal:
+    """The rate as a two-place Decimal, or ``vat.unknown_rate``."""
+    if rate.is_finite() and rate in allowed_rates(supply_date):
+        return rate.quantize(CENT)
+    allowed = ", ".join(str(int(r)) for r in sorted(allowed_rates(supply_date)))
+    raise ValidationFailed(
+        "vat.unknown_rate",
+        _("Unknown VAT rate {rate} %. Allowed on {date}: {allowed} %.").format(
+            rate=rate, date=supply_date.isoformat(), allowed=allowed
+        ),
+        [{"field": field, "value": str(rate)}],
+    )
+
+
+def parse_rate(value: object, field: str = "vat_rate") -> Decimal:
+    """A VAT rate from user input; anything that is not a number is an unknown rate."""
+    try:
+        rate = Decimal(str(value).strip().rstrip("%").strip()) if value is not None else None
+    except (InvalidOperation, ValueError):
+        rate = None
+    if rate is None or not rate.is_finite():
+        raise ValidationFailed(
+            "vat.unknown_rate",
+            _("Unknown VAT rate {rate} %.").format(rate=value),
+            [{"field": field, "value": str(value)}],
+        )
+    return rate
