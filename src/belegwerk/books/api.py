@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from fastapi import APIRouter
 
+from belegwerk.books.routes import cash, categories, invoices, journal, parties
+
 router = APIRouter()
-
-ROUTE_MODULES = ("categories", "parties", "invoices", "cash", "journal")
-
-for _name in ROUTE_MODULES:
-    try:
-        _module = import_module(f"belegwerk.books.routes.{_name}")
-    except ModuleNotFoundError as _exc:  # a concept not built yet
-        if _exc.name != f"belegwerk.books.routes.{_name}":
-            raise
-        continue
+for _module in (categories, parties, invoices, cash, journal):
     router.include_router(_module.router)
