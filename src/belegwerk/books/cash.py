@@ -33,6 +33,7 @@ from belegwerk.books.models import CashBook, CashEntry, Category, DailyClosing
 from belegwerk.books.vat import check_rate, parse_rate
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.dates import check_not_far_future, require_reason, today
+from belegwerk.core.db import owned_row
 from belegwerk.core.errors import Conflict, NotFound, ValidationFailed
 from belegwerk.core.i18n import _, format_date, format_money
 from belegwerk.core.money import ZERO, from_cents, parse_money, split_gross, to_cents, vat_from_net
@@ -748,16 +749,15 @@ def _check_batch_balance(
 
 
 def get_cash_entry(session: Session, tenant_id: int, entry_id: int) -> CashEntry:
-    entry = session.scalar(
-        select(CashEntry).where(CashEntry.tenant_id == tenant_id, CashEntry.id == entry_id)
+    return owned_row(
+        session,
+        CashEntry,
+        tenant_id,
+        entry_id,
+        code="cash.not_found",
+        message=_("Unknown cash entry: {id}").format(id=entry_id),
+        field="id",
     )
-    if entry is None:
-        raise NotFound(
-            "cash.not_found",
-            _("Unknown cash entry: {id}").format(id=entry_id),
-            [{"field": "id", "value": entry_id}],
-        )
-    return entry
 
 
 def reversal_of(session: Session, tenant_id: int, entry_id: int) -> CashEntry | None:

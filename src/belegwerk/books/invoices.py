@@ -53,7 +53,8 @@ from belegwerk.books.numbers import next_number, next_numbers
 from belegwerk.books.vat import check_rate
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.dates import check_not_far_future, require_reason, today
-from belegwerk.core.errors import Conflict, NotFound, ValidationFailed
+from belegwerk.core.db import owned_row
+from belegwerk.core.errors import Conflict, ValidationFailed
 from belegwerk.core.i18n import _
 from belegwerk.core.money import ZERO, parse_money
 from belegwerk.core.types import utcnow
@@ -388,17 +389,16 @@ def _apply(inv: Invoice, data: InvoiceInput, result: Computation, small: bool) -
 def get_invoice(
     session: Session, tenant_id: int, invoice_id: int, *, for_update: bool = False
 ) -> Invoice:
-    query = select(Invoice).where(Invoice.id == invoice_id, Invoice.tenant_id == tenant_id)
-    if for_update:
-        query = query.with_for_update()
-    invoice = session.scalar(query)
-    if invoice is None:
-        raise NotFound(
-            "invoice.not_found",
-            _("Invoice {id} not found.").format(id=invoice_id),
-            [{"field": "invoice_id", "value": invoice_id}],
-        )
-    return invoice
+    return owned_row(
+        session,
+        Invoice,
+        tenant_id,
+        invoice_id,
+        code="invoice.not_found",
+        message=_("Invoice {id} not found.").format(id=invoice_id),
+        field="invoice_id",
+        for_update=for_update,
+    )
 
 
 def invoice_lines(session: Session, tenant_id: int, invoice_id: int) -> list[InvoiceLine]:

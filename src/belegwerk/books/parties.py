@@ -17,7 +17,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from belegwerk.books.models import Party
 from belegwerk.books.numbers import next_number
 from belegwerk.core.audit import audit_writer
-from belegwerk.core.errors import Conflict, NotFound, ValidationFailed
+from belegwerk.core.db import owned_row
+from belegwerk.core.errors import Conflict, ValidationFailed
 from belegwerk.core.i18n import _
 from belegwerk.core.iban import normalize_bic, normalize_iban
 from belegwerk.core.types import utcnow
@@ -254,14 +255,15 @@ def update_party(
 
 
 def get_party(session: Session, tenant_id: int, party_id: int) -> Party:
-    party = session.scalar(select(Party).where(Party.tenant_id == tenant_id, Party.id == party_id))
-    if party is None:
-        raise NotFound(
-            "party.not_found",
-            _("Unknown customer or supplier: {id}").format(id=party_id),
-            [{"field": "party_id", "value": party_id}],
-        )
-    return party
+    return owned_row(
+        session,
+        Party,
+        tenant_id,
+        party_id,
+        code="party.not_found",
+        message=_("Unknown customer or supplier: {id}").format(id=party_id),
+        field="party_id",
+    )
 
 
 def _escape_like(text: str) -> str:

@@ -31,7 +31,8 @@ from belegwerk.books.invoices import (
 from belegwerk.books.models import CashEntry, CashProposal, Invoice, Party, Payment
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.dates import check_not_far_future, require_reason, today
-from belegwerk.core.errors import Conflict, NotFound, ValidationFailed
+from belegwerk.core.db import owned_row
+from belegwerk.core.errors import Conflict, ValidationFailed
 from belegwerk.core.i18n import _
 from belegwerk.core.money import ZERO, parse_money
 from belegwerk.core.types import utcnow
@@ -216,19 +217,16 @@ def add_payment(
 def get_cash_proposal(
     session: Session, tenant_id: int, proposal_id: int, *, for_update: bool = False
 ) -> CashProposal:
-    query = select(CashProposal).where(
-        CashProposal.id == proposal_id, CashProposal.tenant_id == tenant_id
+    return owned_row(
+        session,
+        CashProposal,
+        tenant_id,
+        proposal_id,
+        code="cash_proposal.not_found",
+        message=_("Cash proposal {id} not found.").format(id=proposal_id),
+        field="proposal_id",
+        for_update=for_update,
     )
-    if for_update:
-        query = query.with_for_update()
-    proposal = session.scalar(query)
-    if proposal is None:
-        raise NotFound(
-            "cash_proposal.not_found",
-            _("Cash proposal {id} not found.").format(id=proposal_id),
-            [{"field": "proposal_id", "value": proposal_id}],
-        )
-    return proposal
 
 
 def _require_proposed(proposal: CashProposal) -> None:
@@ -404,16 +402,15 @@ def list_payments(session: Session, tenant_id: int, invoice_id: int) -> list[Pay
 
 
 def get_payment(session: Session, tenant_id: int, payment_id: int) -> Payment:
-    payment = session.scalar(
-        select(Payment).where(Payment.id == payment_id, Payment.tenant_id == tenant_id)
+    return owned_row(
+        session,
+        Payment,
+        tenant_id,
+        payment_id,
+        code="payment.not_found",
+        message=_("Payment {id} not found.").format(id=payment_id),
+        field="payment_id",
     )
-    if payment is None:
-        raise NotFound(
-            "payment.not_found",
-            _("Payment {id} not found.").format(id=payment_id),
-            [{"field": "payment_id", "value": payment_id}],
-        )
-    return payment
 
 
 def reverse_payment(

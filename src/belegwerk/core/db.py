@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Engine, MetaData, create_engine, event, select, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from belegwerk.core.errors import NotFound
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -111,3 +113,28 @@ def system_session(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+T = TypeVar("T")
+
+
+def owned_row(
+    session: Session,
+    model: type[T],
+    tenant_id: int,
+    row_id: int,
+    *,
+    code: str,
+    message: str,
+    field: str,
+    for_update: bool = False,
+) -> T:
+    """One row of the tenant by id, or a 404 naming it; the tenant filter is never forgotten."""
+    table: Any = model
+    query = select(model).where(table.id == row_id, table.tenant_id == tenant_id)
+    if for_update:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(code, message, [{"field": field, "value": row_id}])
+    return row
