@@ -22,7 +22,15 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 # Capability modules that expose ``router`` (API, under /api/v1) and ``pages`` (HTML).
 API_MODULES = ("belegwerk.web.api", "belegwerk.tenancy.api", "belegwerk.books.api")
-PAGE_MODULES = ("belegwerk.web.pages",)
+PAGE_MODULES = (
+    "belegwerk.web.pages",
+    "belegwerk.books.pages.settings",
+    "belegwerk.books.pages.cash",
+    "belegwerk.books.pages.closing",
+    "belegwerk.books.pages.invoices",
+    "belegwerk.books.pages.parties",
+    "belegwerk.books.pages.categories",
+)
 
 
 def _error(
