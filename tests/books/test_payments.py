@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from belegwerk.books.cash import cash_balance, set_opening_balance
+from belegwerk.books.cash import cash_balance, reverse_cash_entry, set_opening_balance
 from belegwerk.books.invoices import (
     book_invoice,
     create_draft,
@@ -306,7 +306,11 @@ def test_reverse_cash_payment_reverses_the_cash_entry(session: Session, tenant_i
     proposal = confirm_cash_proposal(
         session, tenant_id, add_payment(session, tenant_id, inv.id, PAID, "119.00", "cash").id
     )
-    assert proposal.payment_id is not None
+    assert proposal.payment_id is not None and proposal.cash_entry_id is not None
+    # The cash entry alone cannot be reversed: the invoice would stay paid.
+    with pytest.raises(Conflict) as err:
+        reverse_cash_entry(session, tenant_id, proposal.cash_entry_id, "Falsch erfasst")
+    assert err.value.code == "cash.reverse_via_payment"
     rev = reverse_payment(session, tenant_id, proposal.payment_id, "Falsch erfasst")
     storno = session.scalar(
         select(CashEntry).where(CashEntry.reverses_id == proposal.cash_entry_id)

@@ -431,3 +431,12 @@ def test_english_ui_and_not_found_pages(client: Any) -> None:
     to_company = client.get("/switch/some-company", follow_redirects=False)
     assert to_company.status_code == 303
     assert "belegwerk_tenant=some-company" in to_company.headers["set-cookie"]
+
+
+def test_bad_path_parameter_on_a_page_is_an_html_4xx(client: Any) -> None:
+    resp = client.get("/invoices/abc", headers={"accept": "text/html"})
+    assert resp.status_code == 422
+    assert "text/html" in resp.headers["content-type"]
+    api = client.get("/api/v1/invoices/abc")
+    assert api.status_code == 422
+    assert api.json()["error"]["code"] == "request.invalid"

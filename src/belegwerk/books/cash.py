@@ -774,11 +774,22 @@ def reverse_cash_entry(
     *,
     actor: str = "local",
     on: date | None = None,
+    with_payment: bool = False,
 ) -> CashEntry:
     """Storno: a new entry in the opposite direction with the same amounts, referencing the
-    original; its postings mirror the original's."""
+    original; its postings mirror the original's.
+
+    An entry that settles an invoice is reversed together with its payment (payments module,
+    ``with_payment=True``); reversing it alone would leave the invoice marked as paid.
+    """
     text = require_reason(reason)
     original = get_cash_entry(session, tenant_id, entry_id)
+    if original.payment_id is not None and not with_payment:
+        raise Conflict(
+            "cash.reverse_via_payment",
+            _("This entry pays an invoice; reverse the payment on the invoice instead."),
+            [{"field": "id", "value": entry_id, "invoice_id": original.invoice_id}],
+        )
     if original.reverses_id is not None:
         raise Conflict(
             "cash.reversal_of_reversal",

@@ -39,6 +39,7 @@ MAX_COUNT = 1_000_000  # per denomination; keeps the counted sum far inside DATE
 WARNING_SHARE = Decimal("0.05")  # warn when more than 5 % of closed days show a difference
 
 # (shortage?, treatment) -> (direction, category key) of the entry that books the difference
+DIFFERENCE_TEXT = "Kassendifferenz Tagesabschluss {date}: {reason}"
 DIFFERENCE_BOOKING = {
     (True, "private"): ("expense", "private_withdrawal"),
     (True, "other"): ("expense", "other_expense"),
@@ -329,9 +330,10 @@ def close_day(
             tenant_id,
             cash.CashEntryInput(
                 entry_date=day,
-                description=_("Cash difference of the daily closing {date}: {reason}").format(
-                    date=format_date(day), reason=reason_text
-                )[: cash.DESCRIPTION_MAX],
+                # Book text stays German whatever the UI language: it is part of the records.
+                description=DIFFERENCE_TEXT.format(date=f"{day:%d.%m.%Y}", reason=reason_text)[
+                    : cash.DESCRIPTION_MAX
+                ],
                 category_id=category.id,
                 direction=direction,
                 amount=abs(difference),

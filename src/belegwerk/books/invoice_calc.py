@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from fractions import Fraction
 
 from belegwerk.core.errors import ValidationFailed
-from belegwerk.core.i18n import _
+from belegwerk.core.i18n import _, format_money
 from belegwerk.core.money import (
     CENT,
     MAX_AMOUNT,
@@ -198,7 +198,7 @@ def check_expected(
         raise ValidationFailed(
             "money.inconsistent",
             _("Net plus VAT does not equal gross ({net} + {vat} ≠ {gross}).").format(
-                net=net, vat=vat, gross=gross
+                net=format_money(net), vat=format_money(vat), gross=format_money(gross)
             ),
             [{"field": "gross_total", "net": str(net), "vat": str(vat), "gross": str(gross)}],
         )
@@ -208,7 +208,7 @@ def check_expected(
             raise ValidationFailed(
                 "money.inconsistent",
                 _("The given total {given} does not match the computed {computed}.").format(
-                    given=given, computed=ours
+                    given=format_money(given), computed=format_money(ours)
                 ),
                 [{"field": f"{name}_total", "value": str(given), "computed": str(ours)}],
             )

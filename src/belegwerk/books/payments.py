@@ -33,7 +33,7 @@ from belegwerk.core.audit import audit_writer
 from belegwerk.core.dates import check_not_far_future, require_reason, today
 from belegwerk.core.db import owned_row
 from belegwerk.core.errors import Conflict, ValidationFailed
-from belegwerk.core.i18n import _
+from belegwerk.core.i18n import _, format_money
 from belegwerk.core.money import ZERO, parse_money
 from belegwerk.core.types import utcnow
 from belegwerk.tenancy.service import get_company
@@ -95,7 +95,7 @@ def _overpaid(amount: Decimal, open_amount: Decimal, pending: Decimal) -> Valida
     return ValidationFailed(
         "payment.overpaid",
         _("The payment of {amount} exceeds the open amount of {open}.").format(
-            amount=amount, open=open_amount
+            amount=format_money(amount), open=format_money(open_amount)
         ),
         [
             {
@@ -460,7 +460,9 @@ def reverse_payment(
             )
         )
         if entry_id is not None:
-            reverse_cash_entry(session, tenant_id, entry_id, reason_text, actor=actor, on=day)
+            reverse_cash_entry(
+                session, tenant_id, entry_id, reason_text, actor=actor, on=day, with_payment=True
+            )
     reversal = Payment(
         tenant_id=tenant_id,
         invoice_id=original.invoice_id,

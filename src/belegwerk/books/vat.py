@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from belegwerk.core.errors import ValidationFailed
-from belegwerk.core.i18n import _
+from belegwerk.core.i18n import _, format_date
 from belegwerk.core.money import CENT
 
 STANDARD_RATES = frozenset({Decimal(0), Decimal(7), Decimal(19)})
@@ -31,7 +31,7 @@ def check_rate(rate: Decimal, supply_date: date, field: str = "vat_rate") -> Dec
     raise ValidationFailed(
         "vat.unknown_rate",
         _("Unknown VAT rate {rate} %. Allowed on {date}: {allowed} %.").format(
-            rate=rate, date=supply_date.isoformat(), allowed=allowed
+            rate=rate, date=format_date(supply_date), allowed=allowed
         ),
         [{"field": field, "value": str(rate)}],
     )

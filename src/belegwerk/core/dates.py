@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from belegwerk.core.errors import ValidationFailed
-from belegwerk.core.i18n import _
+from belegwerk.core.i18n import _, format_date
 
 
 def today() -> date:
@@ -21,13 +21,13 @@ def check_not_far_future(value: date, field: str = "date", max_days: int | None 
     if value > today() + timedelta(days=max_days):
         raise ValidationFailed(
             "date.too_far_in_future",
-            _("The date {date} lies too far in the future.").format(date=value.isoformat()),
+            _("The date {date} lies too far in the future.").format(date=format_date(value)),
             [{"field": field, "value": value.isoformat()}],
         )
     if value.year < 1990:
         raise ValidationFailed(
             "date.too_old",
-            _("The date {date} lies too far in the past.").format(date=value.isoformat()),
+            _("The date {date} lies too far in the past.").format(date=format_date(value)),
             [{"field": field, "value": value.isoformat()}],
         )
     return value

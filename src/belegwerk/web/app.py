@@ -85,7 +85,13 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             {"field": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg")}
             for err in exc.errors()
         ]
-        return _error(422, "request.invalid", i18n._("The request is invalid."), details)
+        message = i18n._("The request is invalid.")
+        if _wants_html(request):
+            from belegwerk.web.templating import render
+
+            err = BelegwerkError("request.invalid", message, details)
+            return render(request, "error.html", status_code=422, error=err)
+        return _error(422, "request.invalid", message, details)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -106,4 +112,13 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     for name in PAGE_MODULES:
         app.include_router(import_module(name).pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    warm_templates()
     return app
+
+
+def warm_templates() -> None:
+    """Compile every template once at start-up, so no user waits for Jinja's first compile."""
+    from belegwerk.web.templating import env
+
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)

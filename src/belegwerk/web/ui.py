@@ -72,16 +72,10 @@ class Nav:
 def _nav(request: Request, session: Session, tenant_id: int, slug: str) -> Nav:
     company = session.scalar(select(Company).where(Company.tenant_id == tenant_id))
     with system_session(engine_of(request)) as system:
-        rows = system.execute(
-            select(Tenant.slug, Company.name)
-            .outerjoin(Company, Company.tenant_id == Tenant.id)
-            .order_by(Tenant.id)
-        ).all()
+        tenants = list(system.execute(select(Tenant.slug, Tenant.name).order_by(Tenant.id)).all())
     name = company.name if company else slug
-    # On PostgreSQL row-level security hides other tenants' company names: show their slug.
-    tenants = [(s, name if s == slug else (n or s)) for s, n in rows]
     return Nav(
-        tenants=tenants,
+        tenants=[(s, n) for s, n in tenants],
         current_slug=slug,
         company_name=name,
         configured=bool(company and company.configured),
