@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from belegwerk.core.db import Base
+from belegwerk.core.db import Base, lock_tenant
 from belegwerk.core.types import UTCDateTime, utcnow
 
 GENESIS = "0" * 64
@@ -100,6 +100,7 @@ class AuditWriter:
         self.session = session
         self.tenant_id = tenant_id
         self.actor = actor
+        lock_tenant(session, tenant_id)
         last = session.execute(
             select(AuditEntry.seq, AuditEntry.hash)
             .where(AuditEntry.tenant_id == tenant_id)

@@ -11,12 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from belegwerk import __version__
 from belegwerk.core import i18n
 from belegwerk.core.db import get_engine
-from belegwerk.core.errors import BelegwerkError
+from belegwerk.core.errors import BelegwerkError, Conflict
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -78,6 +79,19 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
             return render(request, "error.html", status_code=exc.status_code, error=exc)
         return _error(exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        """A uniqueness race between two simultaneous requests: the loser may simply retry."""
+        err = Conflict(
+            "db.conflict",
+            i18n._("Someone changed the same data at the same moment; please try again."),
+        )
+        if _wants_html(request):
+            from belegwerk.web.templating import render
+
+            return render(request, "error.html", status_code=409, error=err)
+        return _error(409, err.code, err.message)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

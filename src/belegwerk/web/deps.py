@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from belegwerk.core.db import session_factory, system_session
+from belegwerk.core.db import lock_tenant, session_factory, system_session
 from belegwerk.core.errors import NotFound
 from belegwerk.core.i18n import _
 from belegwerk.tenancy.models import Tenant
@@ -55,6 +55,8 @@ def get_ctx(request: Request, tenant: Tenant = Depends(resolve_tenant)) -> Itera
     """One transaction per request; committed when the handler returns without error."""
     session = session_factory(engine_of(request))()
     session.info["tenant_id"] = tenant.id
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        lock_tenant(session, tenant.id)
     try:
         yield Ctx(session=session, tenant_id=tenant.id, tenant_slug=tenant.slug, actor="local")
         session.commit()
