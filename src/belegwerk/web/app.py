@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import import_module
 from pathlib import Path
@@ -126,7 +127,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     for name in PAGE_MODULES:
         app.include_router(import_module(name).pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    warm_templates()
+    # In the background, so /api/v1/health answers at once after start.
+    threading.Thread(target=warm_templates, name="warm-templates", daemon=True).start()
     return app
 
 
