@@ -12,13 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from belegwerk import __version__
 from belegwerk.core import i18n
 from belegwerk.core.db import get_engine
-from belegwerk.core.errors import BelegwerkError, Conflict
+from belegwerk.core.errors import BelegwerkError, Conflict, ValidationFailed
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -50,6 +50,15 @@ def _wants_html(request: Request) -> bool:
     )
 
 
+def _respond(request: Request, err: BelegwerkError) -> Response:
+    """Every error the same way: the error page for a browser, the JSON shape for the API."""
+    if _wants_html(request):
+        from belegwerk.web.templating import render
+
+        return render(request, "error.html", status_code=err.status_code, error=err)
+    return _error(err.status_code, err.code, err.message, err.details)
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     app = FastAPI(
         title="Belegwerk",
@@ -75,24 +84,20 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @app.exception_handler(BelegwerkError)
     async def domain_error(request: Request, exc: BelegwerkError) -> Response:
-        if _wants_html(request):
-            from belegwerk.web.templating import render
-
-            return render(request, "error.html", status_code=exc.status_code, error=exc)
-        return _error(exc.status_code, exc.code, exc.message, exc.details)
+        return _respond(request, exc)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(request: Request, exc: IntegrityError) -> Response:
         """A uniqueness race between two simultaneous requests: the loser may simply retry."""
-        err = Conflict(
-            "db.conflict",
-            i18n._("Someone changed the same data at the same moment; please try again."),
-        )
-        if _wants_html(request):
-            from belegwerk.web.templating import render
+        message = i18n._("Someone changed the same data at the same moment; please try again.")
+        return _respond(request, Conflict("db.conflict", message))
 
-            return render(request, "error.html", status_code=409, error=err)
-        return _error(409, err.code, err.message)
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        """Numbers beyond what the database stores (ids like 10**20) are bad input, not a crash."""
+        message = i18n._("A number in the request is too large.")
+        return _respond(request, ValidationFailed("request.out_of_range", message))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -101,26 +106,16 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             for err in exc.errors()
         ]
         message = i18n._("The request is invalid.")
-        if _wants_html(request):
-            from belegwerk.web.templating import render
-
-            err = BelegwerkError("request.invalid", message, details)
-            return render(request, "error.html", status_code=422, error=err)
-        return _error(422, "request.invalid", message, details)
+        return _respond(request, ValidationFailed("request.invalid", message, details))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        messages = {
-            404: i18n._("Not found."),
-            405: i18n._("Method not allowed."),
-        }
-        message = messages.get(exc.status_code, str(exc.detail))
-        if _wants_html(request):
-            from belegwerk.web.templating import render
-
-            err = BelegwerkError(f"http.{exc.status_code}", message)
-            return render(request, "error.html", status_code=exc.status_code, error=err)
-        return _error(exc.status_code, f"http.{exc.status_code}", message)
+        messages = {404: i18n._("Not found."), 405: i18n._("Method not allowed.")}
+        err = BelegwerkError(
+            f"http.{exc.status_code}", messages.get(exc.status_code, str(exc.detail))
+        )
+        err.status_code = exc.status_code
+        return _respond(request, err)
 
     for name in API_MODULES:
         app.include_router(import_module(name).router, prefix="/api/v1")
