@@ -65,3 +65,48 @@ def test_no_route_answers_bad_input_with_a_server_error(client: Any) -> None:
 def test_pages_answer_bad_input_with_4xx(client: Any, path: str) -> None:
     resp = client.get(path, headers={"accept": "text/html"})
     assert 400 <= resp.status_code < 500 or resp.status_code == 200
+
+
+PAGE_POSTS = [
+    "/settings",
+    "/cash/opening",
+    "/cash/entries",
+    "/cash/entries/{id}/reverse",
+    "/cash/proposals/{id}/confirm",
+    "/cash/proposals/{id}/nonsense",
+    "/cash/closing/count",
+    "/cash/closing/save",
+    "/invoices",
+    "/invoices/{id}",
+    "/invoices/{id}/book",
+    "/invoices/{id}/delete",
+    "/invoices/{id}/reverse",
+    "/invoices/{id}/payments",
+    "/invoices/{id}/payments/{id}/reverse",
+    "/parties",
+    "/parties/{id}",
+    "/categories/{id}/override",
+    "/categories/{id}/override/delete",
+]
+FORMS: list[dict[str, Any]] = [
+    {},
+    {"amount": "1,2,3", "entry_date": "31.02.2026", "category_id": "x", "direction": "?"},
+    {"day": "morgen", "c_500": "-1", "c_0.01": "abc", "reason": "", "treatment": "weg"},
+    {"name": "", "vat_id": "DE1", "iban": "XX", "fiscal_year_start_month": "13"},
+    {"line_description": ["a", "b"], "line_quantity": ["1e9999"], "line_unit_price": ["x"]},
+    {"opening_date": "2026-13-01", "amount": "-5", "skr03_account": "1"},
+]
+
+
+@pytest.mark.parametrize("value", ["1", "abc", "99999999999999999999"])
+def test_page_forms_answer_bad_input_without_server_errors(client: Any, value: str) -> None:
+    failures = []
+    for template in PAGE_POSTS:
+        path = template.replace("{id}", value)
+        for form in FORMS:
+            resp = client.post(
+                path, data=form, headers={"accept": "text/html"}, follow_redirects=False
+            )
+            if resp.status_code >= 500:
+                failures.append(f"POST {path} {str(form)[:50]}: {resp.status_code}")
+    assert failures == []
