@@ -28,6 +28,8 @@ from belegwerk.tenancy.service import CompanyData, create_tenant, update_company
 FREELANCER_SLUG = "demo-freelancer"
 GMBH_SLUG = "demo-gmbh"
 CENT = Decimal("0.01")
+CASH_LIMIT = Decimal("800.00")  # larger invoices are paid by transfer
+CASH_KEEP = Decimal("300.00")  # float kept in the till after the weekly bank deposit
 
 CITIES = [
     ("10115", "Berlin"),
@@ -386,6 +388,7 @@ def _build(engine: Engine, plan: Plan, rng: random.Random, start: date, end: dat
                 "tax_advice",
                 "private_withdrawal",
                 "private_deposit",
+                "cash_transit",
             )
         }
         customer_ids = [
@@ -463,7 +466,7 @@ def _build(engine: Engine, plan: Plan, rng: random.Random, start: date, end: dat
             pay_day = issued + timedelta(days=rng.randint(3, 35))
             if pay_day >= end or rng.random() < 0.04:
                 continue
-            if direction == "out" and rng.random() < plan.cash_pay_share:
+            if direction == "out" and gross <= CASH_LIMIT and rng.random() < plan.cash_pay_share:
                 cash_receipts.append((inv_id, pay_day))
                 continue
             if direction == "out" and gross > 400 and rng.random() < 0.08:
@@ -515,6 +518,20 @@ def _build(engine: Engine, plan: Plan, rng: random.Random, start: date, end: dat
                         )
                     )
                     balance += amount if direction == "income" else -amount
+                if day.weekday() == 4 and balance > CASH_KEEP * 2:
+                    # Friday: surplus cash goes to the bank (Geldtransit), as a real till would.
+                    deposit = ((balance - CASH_KEEP) // 50) * 50
+                    items.append(
+                        cash.CashEntryInput(
+                            entry_date=day,
+                            description="Bareinzahlung auf das Geschäftskonto",
+                            category_id=cat["cash_transit"],
+                            direction="expense",
+                            amount=deposit,
+                            vat_rate=Decimal(0),
+                        )
+                    )
+                    balance -= deposit
             day += timedelta(days=1)
         # Yesterday's purchase without closing, so the start page shows the reminder.
         items.append(

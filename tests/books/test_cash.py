@@ -718,3 +718,23 @@ def test_small_business_sales_go_to_the_section_19_account(
         assert posting.credit_account == "4185"
         assert posting.tax_amount == 0
         session.commit()
+
+
+def test_bank_deposit_is_cash_in_transit(session: Session, tenant_id: int) -> None:
+    """Taking cash to the bank is neither expense nor income: Kasse → Geldtransit, no VAT."""
+    opened(session, tenant_id, "500.00")
+    entry = create_cash_entry(
+        session,
+        tenant_id,
+        expense(session, "400.00", category_id=cat(session, "cash_transit"), vat_rate="0"),
+    )
+    (posting,) = postings_of(session, tenant_id, entry.id)
+    assert (posting.debit_account, posting.credit_account) == ("1360", "1000")
+    assert posting.tax_amount == 0 and entry.vat == 0
+    with pytest.raises(ValidationFailed) as err:
+        create_cash_entry(
+            session,
+            tenant_id,
+            expense(session, "10.00", category_id=cat(session, "cash_transit"), vat_rate="19"),
+        )
+    assert err.value.code == "cash.private_no_vat"

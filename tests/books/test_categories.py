@@ -79,7 +79,7 @@ def test_master_values_are_well_formed() -> None:
     keys = [s.key for s in master_specs()]
     assert len(keys) == len(set(keys))
     for spec in master_specs():
-        assert spec.kind in ("expense", "revenue", "private", "asset"), spec.key
+        assert spec.kind in ("expense", "revenue", "private", "asset", "transfer"), spec.key
         for account in (spec.skr03_account, spec.skr04_account):
             assert account is None or re.fullmatch(r"[0-9]{4}", account), spec.key
         assert spec.eks_line is None or spec.eks_line in EKS_LINES, spec.key

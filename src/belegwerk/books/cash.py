@@ -298,12 +298,13 @@ def _amounts(
 
 def _check_category(category: Category, direction: str, *, settles_invoice: bool) -> bool:
     """Whether the category suits the direction; returns True for private money movements."""
-    private = category.kind == "private"
+    # Private money and cash in transit to the bank move money without VAT or profit effect.
+    private = category.kind in ("private", "transfer")
     if settles_invoice:
         return False
     allowed = {
-        "income": ("revenue", "private"),
-        "expense": ("expense", "asset", "private"),
+        "income": ("revenue", "private", "transfer"),
+        "expense": ("expense", "asset", "private", "transfer"),
     }[direction]
     wrong_private = (category.key == "private_withdrawal" and direction != "expense") or (
         category.key == "private_deposit" and direction != "income"
@@ -375,7 +376,7 @@ def _prepare(
     if private and rate != 0:
         raise _fail(
             "cash.private_no_vat",
-            _("Private withdrawals and deposits carry no VAT; the VAT rate must be 0 %."),
+            _("Private money and cash in transit carry no VAT; the VAT rate must be 0 %."),
             "vat_rate",
             rate,
         )

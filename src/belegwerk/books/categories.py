@@ -21,7 +21,7 @@ from belegwerk.core.types import utcnow
 
 DATA = Path(__file__).resolve().parent / "data" / "categories.csv"
 CHARTS = ("skr03", "skr04")
-KINDS = ("expense", "revenue", "private", "asset")
+KINDS = ("expense", "revenue", "private", "asset", "transfer")
 # DATEV Sachkonten have 4 digits in the standard charts; longer ones (up to 8) for custom setups.
 ACCOUNT_PATTERN = re.compile(r"^[0-9]{4,8}$")
 

@@ -56,6 +56,8 @@ def _direction_of(view: CategoryView) -> str:
     c = view.category
     if c.kind == "revenue" or c.key == "private_deposit":
         return "income"
+    if c.kind == "transfer":
+        return ""  # either way: to the bank or from it
     return "expense"
 
 

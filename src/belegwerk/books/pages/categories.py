@@ -15,7 +15,7 @@ from belegwerk.web.ui import FormDep, Page, PageDep, redirect, text
 pages = APIRouter(include_in_schema=False)
 
 TEMPLATE = "books/categories.html"
-KIND_ORDER = ("revenue", "expense", "asset", "private")
+KIND_ORDER = ("revenue", "expense", "asset", "private", "transfer")
 
 
 def _context(page: Page, **extra: Any) -> dict[str, Any]:
