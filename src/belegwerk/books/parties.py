@@ -7,6 +7,7 @@ Kreditoren range 70000–99999, so a later DATEV export can use them as Personen
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -317,10 +318,16 @@ def list_parties(
     return rows, total
 
 
-def find_by_vat_id(session: Session, tenant_id: int, vat_id: str) -> list[Party]:
-    """Parties with this USt-IdNr (any spelling); an invalid id matches nothing."""
+def _find_by(
+    session: Session,
+    tenant_id: int,
+    column: InstrumentedAttribute[str],
+    normalize: Callable[[str], str],
+    value: str,
+) -> list[Party]:
+    """Parties whose identifier equals ``value`` once normalised; invalid input matches none."""
     try:
-        normalized = normalize_vat_id(vat_id)
+        normalized = normalize(value)
     except ValidationFailed:
         return []
     if not normalized:
@@ -328,27 +335,20 @@ def find_by_vat_id(session: Session, tenant_id: int, vat_id: str) -> list[Party]
     return list(
         session.scalars(
             select(Party)
-            .where(Party.tenant_id == tenant_id, Party.vat_id == normalized)
+            .where(Party.tenant_id == tenant_id, column == normalized)
             .order_by(Party.id)
         )
     )
+
+
+def find_by_vat_id(session: Session, tenant_id: int, vat_id: str) -> list[Party]:
+    """Parties with this USt-IdNr (any spelling)."""
+    return _find_by(session, tenant_id, Party.vat_id, normalize_vat_id, vat_id)
 
 
 def find_by_iban(session: Session, tenant_id: int, iban: str) -> list[Party]:
-    """Parties with this IBAN (spaces and case ignored); an invalid IBAN matches nothing."""
-    try:
-        normalized = normalize_iban(iban)
-    except ValidationFailed:
-        return []
-    if not normalized:
-        return []
-    return list(
-        session.scalars(
-            select(Party)
-            .where(Party.tenant_id == tenant_id, Party.iban == normalized)
-            .order_by(Party.id)
-        )
-    )
+    """Parties with this IBAN (spaces and case ignored)."""
+    return _find_by(session, tenant_id, Party.iban, normalize_iban, iban)
 
 
 def find_by_name(session: Session, tenant_id: int, name: str) -> list[Party]:
