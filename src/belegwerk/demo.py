@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -72,7 +72,10 @@ class Plan:
     cash_items: Callable[[random.Random, date], list[tuple[str, str, str, Decimal]]]
     out_per_month: tuple[int, int]
     cash_pay_share: float
-    extra: dict[str, object] = field(default_factory=dict)
+    # How the till is topped up, and how a count difference is booked: a sole proprietor uses
+    # private money; a GmbH has no private sphere and fetches cash from its bank account.
+    topup: tuple[str, str] = ("private_deposit", "Bareinlage aus Privatvermögen")
+    difference_treatments: tuple[str, ...] = ("private", "record_only")
 
 
 def _money(rng: random.Random, low: float, high: float) -> Decimal:
@@ -320,6 +323,8 @@ def _gmbh() -> Plan:
         cash_items=cash_items,
         out_per_month=(8, 14),
         cash_pay_share=0.03,
+        topup=("cash_transit", "Barabhebung vom Geschäftskonto"),
+        difference_treatments=("other", "record_only"),
     )
 
 
@@ -475,13 +480,14 @@ def _build(engine: Engine, plan: Plan, rng: random.Random, start: date, end: dat
                 )
                 continue
             payments.add_payment(s, tenant_id, inv_id, pay_day, gross, "bank", "SEPA-Überweisung")
+        proposals: dict[date, list[int]] = {}
         for inv_id, pay_day in cash_receipts:
             inv = s.get(Invoice, inv_id)
             assert inv is not None
             proposal = payments.add_payment(
                 s, tenant_id, inv_id, pay_day, inv.gross_total, "cash", "Barzahlung"
             )
-            payments.confirm_cash_proposal(s, tenant_id, proposal.id)
+            proposals.setdefault(pay_day, []).append(proposal.id)
 
         # Cash book: small daily purchases; a private deposit whenever cash runs low.
         items: list[cash.CashEntryInput] = []
@@ -497,11 +503,12 @@ def _build(engine: Engine, plan: Plan, rng: random.Random, start: date, end: dat
             if day.weekday() < 5:
                 for direction, key, text, amount in plan.cash_items(rng, day):
                     if direction == "expense" and balance - amount < 50:
+                        topup_key, topup_text = plan.topup
                         items.append(
                             cash.CashEntryInput(
                                 entry_date=day,
-                                description="Bareinlage aus Privatvermögen",
-                                category_id=cat["private_deposit"],
+                                description=topup_text,
+                                category_id=cat[topup_key],
                                 direction="income",
                                 amount=Decimal("200.00"),
                                 vat_rate=Decimal(0),
@@ -543,29 +550,30 @@ def _build(engine: Engine, plan: Plan, rng: random.Random, start: date, end: dat
                 amount=Decimal("4.75"),
             )
         )
-        cash.create_cash_entries(s, tenant_id, items)
-
-        # Daily closings for each day with cash movement (a few with a small difference).
-        moved = sorted(
-            {i.entry_date for i in items if i.entry_date < end} | {d for _i, d in cash_receipts}
-        )
-        for day in moved:
+        # Day by day, as a real till is kept: the day's cash receipts of invoices, then the
+        # day's entries, then the daily closing (a few with a small shortage) — so voucher
+        # numbers run with the dates and nothing is entered on a closed day.
+        by_day: dict[date, list[cash.CashEntryInput]] = {}
+        for item in items:
+            by_day.setdefault(item.entry_date, []).append(item)
+        for day in sorted(set(by_day) | set(proposals)):
+            for proposal_id in proposals.get(day, []):
+                payments.confirm_cash_proposal(s, tenant_id, proposal_id)
+            cash.create_cash_entries(s, tenant_id, by_day.get(day, []))
+            if day >= end:
+                continue  # yesterday stays open: the start page reminds the user
             expected = closing.expected_balance(s, tenant_id, day)
-            counts = _count_for(expected)
             if rng.random() < 0.04 and expected > 5:
-                counts["0.50"] = counts.get("0.50", 0)
-                counted = closing.counted_total(counts)
-                counts = _count_for(counted - Decimal("0.50"))
                 closing.close_day(
                     s,
                     tenant_id,
                     day,
-                    counts,
-                    reason="Wechselgeld falsch gezählt",
-                    treatment=rng.choice(["private", "record_only"]),
+                    _count_for(expected - Decimal("0.50")),
+                    reason="Wechselgeld falsch herausgegeben",
+                    treatment=rng.choice(plan.difference_treatments),
                 )
             else:
-                closing.close_day(s, tenant_id, day, counts)
+                closing.close_day(s, tenant_id, day, _count_for(expected))
     return tenant_id
 
 
