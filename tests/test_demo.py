@@ -45,6 +45,12 @@ def test_demo_loads_two_consistent_companies(engine: Engine) -> None:
                 > 300
             )
             assert verify_chain(s, tenant_id) == []
+            days = s.scalars(
+                select(CashEntry.entry_date)
+                .where(CashEntry.tenant_id == tenant_id)
+                .order_by(CashEntry.voucher_number)
+            ).all()
+            assert days == sorted(days), "voucher numbers follow the dates, as in a real till"
             assert closing.verify_closings(s, tenant_id) == []
             assert cash.cash_balance(s, tenant_id, today) >= Decimal(0)
             # Yesterday's cash moved without a closing: the reminder shows.
