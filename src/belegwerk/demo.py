@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from belegwerk.books import cash, closing, invoices, parties, payments
 from belegwerk.books.categories import category_by_key
 from belegwerk.books.invoice_calc import LineInput
-from belegwerk.books.models import Invoice
+from belegwerk.books.models import CashBook, Invoice, Party
 from belegwerk.core.db import system_session, tenant_session
 from belegwerk.tenancy.models import Company, Tenant
 from belegwerk.tenancy.service import CompanyData, create_tenant, update_company
@@ -618,13 +618,18 @@ def demo_loaded(engine: Engine) -> bool:
 
 
 def has_business_data(engine: Engine) -> bool:
-    """True when any tenant booked anything; the demo then stays out of the way."""
+    """True when any tenant set up a company or recorded anything; the demo then stays out of
+    the way of real books."""
     with system_session(engine) as s:
         tenant_ids = list(s.scalars(select(Tenant.id)))
     for tid in tenant_ids:
         with tenant_session(tid, engine) as s:
-            if s.scalar(select(Invoice.id).where(Invoice.tenant_id == tid).limit(1)) is not None:
+            configured = s.scalar(select(Company.configured).where(Company.tenant_id == tid))
+            if configured:
                 return True
+            for model in (Invoice, CashBook, Party):
+                if s.scalar(select(model.id).where(model.tenant_id == tid).limit(1)) is not None:
+                    return True
     return False
 
 

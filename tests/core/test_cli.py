@@ -74,3 +74,32 @@ def test_init_without_terminal_reports_missing_option(cli_db: str) -> None:
     result = CliRunner().invoke(app, ["init", "--vat-regime", "standard"])
     assert result.exit_code == 2
     assert "Name des Unternehmens" in result.output
+
+
+def test_demo_if_empty_stays_out_of_real_books(cli_db: str) -> None:
+    runner = CliRunner()
+    init = runner.invoke(
+        app,
+        [
+            "init",
+            "--company",
+            "Echte Firma",
+            "--vat-regime",
+            "standard",
+            "--vat-accounting",
+            "accrual",
+            "--ustva-period",
+            "quarterly",
+            "--chart",
+            "skr03",
+            "--activity",
+            "trade",
+        ],
+    )
+    assert init.exit_code == 0, init.output
+    result = runner.invoke(app, ["demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "nicht geladen" in result.output
+    from belegwerk.demo import demo_loaded
+
+    assert not demo_loaded(get_engine())
