@@ -165,7 +165,7 @@ def demo(
         console.print("Demo ist bereits geladen.")
         return
     if if_empty and demo_data.has_business_data(engine):
-        console.print("Es gibt schon eingerichtete Firmen oder Buchungen – Demo wird nicht geladen.")
+        console.print("Es gibt schon eine eingerichtete Firma oder Buchungen – keine Demo.")
         return
     started = time.perf_counter()
     with console.status("Lade Demo-Daten …"):
