@@ -99,7 +99,7 @@ def test_demo_if_empty_stays_out_of_real_books(cli_db: str) -> None:
     assert init.exit_code == 0, init.output
     result = runner.invoke(app, ["demo", "--if-empty"])
     assert result.exit_code == 0, result.output
-    assert "nicht geladen" in result.output
+    assert "keine Demo" in result.output
     from belegwerk.demo import demo_loaded
 
     assert not demo_loaded(get_engine())
