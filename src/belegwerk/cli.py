@@ -65,10 +65,15 @@ def serve(
     settings = get_settings()
     if not no_upgrade:
         _upgrade()
-    console.print(f"Belegwerk läuft auf http://{host or settings.host}:{port or settings.port}")
-    uvicorn.run(
-        create_app(), host=host or settings.host, port=port or settings.port, log_level="warning"
-    )
+    bind = host or settings.host
+    if bind not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(
+            f"[yellow]Achtung:[/yellow] {escape(bind)} ist von anderen Rechnern erreichbar, "
+            "und Belegwerk hat noch keine Anmeldung – nur in einem vertrauenswürdigen Netz "
+            "oder hinter einem Reverse-Proxy mit Anmeldung betreiben."
+        )
+    console.print(f"Belegwerk läuft auf http://{bind}:{port or settings.port}")
+    uvicorn.run(create_app(), host=bind, port=port or settings.port, log_level="warning")
 
 
 def _ask(

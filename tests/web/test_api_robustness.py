@@ -110,3 +110,23 @@ def test_page_forms_answer_bad_input_without_server_errors(client: Any, value: s
             if resp.status_code >= 500:
                 failures.append(f"POST {path} {str(form)[:50]}: {resp.status_code}")
     assert failures == []
+
+
+def test_writes_from_other_websites_are_refused(client: Any) -> None:
+    """No login in the embedded mode: a foreign page must not post into the books (CSRF)."""
+    foreign = client.post(
+        "/cash/opening",
+        data={"opening_date": "2026-01-01", "amount": "10,00"},
+        headers={"origin": "https://evil.example", "accept": "text/html"},
+    )
+    assert foreign.status_code == 403
+    api = client.put(
+        "/api/v1/settings", json={"name": "Übernommen"}, headers={"sec-fetch-site": "cross-site"}
+    )
+    assert api.status_code == 403
+    assert api.json()["error"]["code"] == "request.cross_site"
+    assert client.get("/api/v1/settings").json()["name"] != "Übernommen"
+    same = client.put(
+        "/api/v1/settings", json={"city": "Leipzig"}, headers={"origin": "http://testserver"}
+    )
+    assert same.status_code == 200

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import import_module
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -50,6 +51,17 @@ def _wants_html(request: Request) -> bool:
     )
 
 
+def _cross_site(request: Request) -> bool:
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    # Behind a reverse proxy the browser's host arrives as X-Forwarded-Host.
+    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "")}
+    return urlsplit(origin).netloc not in hosts - {""}
+
+
 def _respond(request: Request, err: BelegwerkError) -> Response:
     """Every error the same way: the error page for a browser, the JSON shape for the API."""
     if _wants_html(request):
@@ -81,6 +93,21 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             return await call_next(request)
         finally:
             i18n.current_locale.reset(token)
+
+    @app.middleware("http")
+    async def same_origin_writes(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Refuse writes sent by another site's page (CSRF): the embedded mode has no login, so
+        a foreign page could otherwise post forms to http://127.0.0.1:8000 in the user's
+        browser."""
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and _cross_site(request):
+            err = BelegwerkError(
+                "request.cross_site", i18n._("Requests from other websites are not accepted.")
+            )
+            err.status_code = 403
+            return _respond(request, err)
+        return await call_next(request)
 
     @app.exception_handler(BelegwerkError)
     async def domain_error(request: Request, exc: BelegwerkError) -> Response:
