@@ -28,6 +28,14 @@ TENANT_TABLES = (
     "cash_entries",
     "daily_closings",
     "postings",
+    "documents",
+    "bank_accounts",
+    "bank_import_batches",
+    "bank_transactions",
+    "bank_classifications",
+    "bank_rules",
+    "bank_templates",
+    "bank_matches",
 )
 
 
