@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from belegwerk.banking.cli import bank_app
 from belegwerk.core.errors import BelegwerkError
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ db_app = typer.Typer(help="Datenbank verwalten.", no_args_is_help=True)
 audit_app = typer.Typer(help="Prüfprotokoll (Audit-Log).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(bank_app, name="bank")
 console = Console()
 err_console = Console(stderr=True)
 

@@ -69,7 +69,8 @@ def test_one_credit_in_every_version(name: str, version: str, account: str) -> N
     """
     statement = corpus(name)
     assert (statement.format, statement.template_key) == ("camt", "camt053")
-    assert statement.template_name == f"CAMT.053 account statement ({version})"
+    # The name is shown to the user, so it comes in the UI language (German by default).
+    assert statement.template_name == f"CAMT.053 Kontoauszug ({version})"
     assert statement.account_iban == account
     assert (statement.rejected, statement.skipped) == ([], 0)
     (tx,) = statement.transactions
@@ -165,7 +166,7 @@ def test_real_sub_cent_amount_rejects_the_entry() -> None:
     assert statement.transactions == []
     (row,) = statement.rejected
     assert (row.line, row.code) == (62, "bank.camt_invalid")
-    assert "Entry 1 (line 62, /Document/BkToCstmrStmt/Stmt/Ntry/Amt)" in row.message
+    assert "Eintrag 1 (Zeile 62, /Document/BkToCstmrStmt/Stmt/Ntry/Amt)" in row.message
 
 
 @pytest.mark.corpus
@@ -195,7 +196,7 @@ def test_camt052_report() -> None:
     statement = parse_camt(fixture("camt_052_v8.xml"), "camt_052_v8.xml")
     assert (statement.template_key, statement.template_name) == (
         "camt052",
-        "CAMT.052 account report (V8)",
+        "CAMT.052 Kontoumsatzinformation (untertägig) (V8)",
     )
     assert (statement.account_iban, statement.currency) == (OWN_IBAN, "EUR")
     assert (statement.skipped, statement.rejected) == (1, [])  # the PDNG entry
@@ -294,7 +295,7 @@ def test_entry_without_indicator_is_rejected_with_xpath() -> None:
     statement = parse_camt(content, "ohne.xml")
     (row,) = statement.rejected
     assert row.line == 124
-    assert "Entry 2 (line 124, /Document/BkToCstmrAcctRpt/Rpt/Ntry[2])" in row.message
+    assert "Eintrag 2 (Zeile 124, /Document/BkToCstmrAcctRpt/Rpt/Ntry[2])" in row.message
     assert "CdtDbtInd" in row.message
     assert len(statement.transactions) == 3
     assert all(tx.balance_after is None for tx in statement.transactions)

@@ -610,7 +610,7 @@ def test_rejected_rows_say_where_and_why() -> None:
     )
     (row,) = statement.rejected
     assert row.line == 11
-    assert "11" in row.message and "quotation mark" in row.message
+    assert "Zeile 11" in row.message and "Anführungszeichen" in row.message
 
 
 def test_raw_keeps_repeated_header_names_apart() -> None:

@@ -380,7 +380,7 @@ def test_unknown_debit_credit_mark() -> None:
     assert statement.template_key == "vr_legacy"
     (row,) = statement.rejected
     assert row.code == "bank.invalid_sign"
-    assert '"X"' in row.message
+    assert "„X“" in row.message and "Spalte 13" in row.message
 
 
 # --------------------------------------------------------------------------- encodings
@@ -450,7 +450,7 @@ def test_pdf_and_excel_are_refused_clearly() -> None:
         error = fail(content)
         assert error.code == "bank.unsupported_format"
         assert error.details == [{"field": "file", "format": kind}]
-        assert "CSV, MT940 or CAMT" in error.message
+        assert "CSV, MT940 oder CAMT" in error.message
 
 
 @pytest.mark.corpus

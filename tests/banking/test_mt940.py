@@ -433,7 +433,7 @@ def test_broken_86_lines() -> None:
         (14, "bank.mt940_invalid"),
         (17, "bank.mt940_invalid"),
     ]
-    assert "Entry 3 (line 14)" in statement.rejected[0].message
+    assert "Eintrag 3 (Zeile 14)" in statement.rejected[0].message
     assert ":25:" in statement.rejected[1].message
     txs = statement.transactions
     assert content.count(b":61:") == len(txs) + 1

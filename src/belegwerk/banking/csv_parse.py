@@ -431,7 +431,7 @@ class _RowReader:
 
     def label(self, i: int) -> str:
         """A column as named in messages: its header, or its number without a header."""
-        if self.template.header and i < len(self.layout.cells):
+        if self.template.header and i < len(self.layout.cells) and self.layout.cells[i].strip():
             return self.layout.cells[i].strip()
         return _("column {n}").format(n=i + 1)
 

@@ -121,11 +121,16 @@ def add_payment(
     method: str,
     reference: str = "",
     actor: str = "local",
+    *,
+    money_account: str | None = None,
 ) -> Payment | CashProposal:
     """Record a payment; cash returns a :class:`CashProposal` for the user to confirm.
 
     The amount may not exceed the open amount less cash proposals still pending, so confirming
-    every proposal can never overpay the invoice either.
+    every proposal can never overpay the invoice either. ``money_account`` names the ledger
+    account the money moved through (a bank account's own Finanzkonto, e.g. 1210 for a second
+    account); by default the method's account (bank 1200/1800, transit for card and PayPal).
+    Cash ignores it: the cash book always posts to the cash account.
     """
     if method not in METHODS:
         raise ValidationFailed(
@@ -185,7 +190,7 @@ def add_payment(
     session.add(payment)
     session.flush()
     chart = journal.chart_of(session, tenant_id)
-    money = accounts.account(chart, accounts.METHOD_ACCOUNT[method])
+    money = money_account or accounts.account(chart, accounts.METHOD_ACCOUNT[method])
     if inv.direction == "out":
         debit, credit = money, accounts.account(chart, "receivables")
     else:

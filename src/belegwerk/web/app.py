@@ -24,7 +24,12 @@ from belegwerk.core.errors import BelegwerkError, Conflict, ValidationFailed
 STATIC = Path(__file__).resolve().parent / "static"
 
 # Capability modules that expose ``router`` (API, under /api/v1) and ``pages`` (HTML).
-API_MODULES = ("belegwerk.web.api", "belegwerk.tenancy.api", "belegwerk.books.api")
+API_MODULES = (
+    "belegwerk.web.api",
+    "belegwerk.tenancy.api",
+    "belegwerk.books.api",
+    "belegwerk.banking.api",
+)
 PAGE_MODULES = (
     "belegwerk.web.pages",
     "belegwerk.books.pages.settings",
@@ -33,6 +38,12 @@ PAGE_MODULES = (
     "belegwerk.books.pages.invoices",
     "belegwerk.books.pages.parties",
     "belegwerk.books.pages.categories",
+    "belegwerk.banking.pages.overview",
+    "belegwerk.banking.pages.accounts",
+    "belegwerk.banking.pages.imports",
+    "belegwerk.banking.pages.transactions",
+    "belegwerk.banking.pages.rules",
+    "belegwerk.banking.pages.templates",
 )
 
 

@@ -278,3 +278,51 @@
     document.querySelectorAll("[data-autofocus]").forEach(function (el) { el.focus(); });
   });
 })();
+
+/* ---------------------------------------------------------------- banking
+   The import preview reloads when the account or the template changes (new duplicate count,
+   preview read with the chosen template); the template editor reads the columns again when
+   the delimiter, the header line or the header switch change. Without JavaScript the buttons
+   on the pages do the same. */
+(function () {
+  "use strict";
+
+  /* A category belongs to business lines only: the select is off for private money. */
+  function businessOnly(form) {
+    const usage = form.querySelector("[name=usage]");
+    const category = form.querySelector("[name=category_id]");
+    if (!usage || !category) return;
+    category.disabled = usage.value !== "" && usage.value !== "business";
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-decide-form], form#new-rule, form#rule-form")
+      .forEach(businessOnly);
+  });
+
+  document.addEventListener("change", function (event) {
+    const input = event.target;
+    if (!(input instanceof HTMLElement)) return;
+    const param = input.dataset ? input.dataset.refresh : undefined;
+    if (param) {
+      const url = new URL(window.location.href);
+      url.searchParams.delete("done");
+      if (input.value) {
+        url.searchParams.set(param, input.value);
+      } else {
+        url.searchParams.delete(param);
+      }
+      window.location.assign(url.toString());
+      return;
+    }
+    if (input.name === "usage") {
+      const decide = input.closest("form");
+      if (decide) businessOnly(decide);
+    }
+    const editor = input.closest("form#template-editor");
+    if (editor && (input.hasAttribute("data-editor-refresh") || input.name === "header")) {
+      const button = editor.querySelector("#refresh-columns");
+      if (button) button.click();
+    }
+  });
+})();

@@ -1,0 +1,854 @@
+"""Business or private: suggestions and decisions for bank lines, and categories for business
+lines without an invoice.
+
+A line's usage is ``business``, ``private`` (ignored by every tax output),
+``private_withdrawal`` (Privatentnahme) or ``private_deposit`` (Privateinlage); a business line
+may carry a category (bank fees, insurance, rent …), which is what books it.
+
+Suggestions come from the first source that has an answer, strongest first:
+
+1. ``keyword`` — explicit words in purpose or booking text (Privatentnahme, Privateinlage, a
+   bare Entnahme or Einlage as a word of its own);
+2. ``rule`` — the user's rules (:mod:`belegwerk.banking.rules`), first match by priority;
+3. ``memory`` — the user's last confirmed decision for the counterparty (by IBAN, else by the
+   normalised name); its confidence is the share of that decision among all the user's
+   decisions for the counterparty, and when that share is below one half the classifier is
+   asked first;
+4. ``classifier`` — a model trained on the user's confirmed decisions
+   (:mod:`belegwerk.banking.learn`), used from a probability of :data:`CLASSIFIER_MIN` on;
+5. ``keyword`` again for categories of business lines (account fees), then ``default``: on a
+   business account every line is business unless a stronger source says otherwise.
+
+Private money moved is a withdrawal when it leaves the account and a deposit when it comes in,
+whatever the source said. On a business account there is no "private" line: money for private
+purposes leaves the business, so it is a withdrawal (or, coming in, a deposit); the classifier
+only adds categories there. A line of a mixed account that no source recognises gets no
+suggestion and waits for the user.
+
+Suggestions are unconfirmed rows; ``accept_all`` or ``decide`` confirm them. Only confirmed
+classifications book (:mod:`belegwerk.banking.bank_postings`). Every decision and change is
+audited with before and after; a suggestion run is audited once with its counts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import starmap
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import BigInteger, ColumnElement, Table, func, select, type_coerce, update
+from sqlalchemy.orm import Session
+
+from belegwerk.banking import bulk, learn
+from belegwerk.banking.bank_postings import (
+    SOURCE_TYPE,
+    LineFacts,
+    PostingContext,
+    linked_amounts,
+    post_lines,
+    posting_text,
+    reverse_open,
+)
+from belegwerk.banking.models import BankAccount, BankTransaction, Classification, ImportBatch
+from belegwerk.banking.rules import (
+    USAGES,
+    check_category_for_usage,
+    check_usage,
+    compact_iban,
+    rule_set,
+)
+from belegwerk.books import journal
+from belegwerk.books.models import Category
+from belegwerk.core.audit import audit_writer
+from belegwerk.core.db import owned_row
+from belegwerk.core.errors import BelegwerkError, ValidationFailed
+from belegwerk.core.i18n import _
+from belegwerk.core.money import ZERO
+from belegwerk.core.types import utcnow
+
+__all__ = ["USAGES", "accept_all", "decide", "suggest", "suggest_for_batch"]
+
+SOURCES = ("user", "keyword", "rule", "memory", "classifier", "default")
+ONE = Decimal("1.0000")
+CLASSIFIER_MIN = 0.5
+MEMORY_CONFIDENCE = 0.9  # times the share of the remembered decision
+MEMORY_MAJORITY = 0.5
+DEFAULT_CONFIDENCE = Decimal("0.9000")
+_IN_CHUNK = 5000
+_CLASSIFICATIONS = cast(Table, Classification.__table__)
+
+# Explicit words: (pattern, usage, confidence). Word boundaries keep "Spareinlage",
+# "Termineinlage" (business money parked elsewhere) and "Barentnahme" (ATM) out.
+_USAGE_WORDS: tuple[tuple[re.Pattern[str], str, Decimal], ...] = (
+    (re.compile(r"\bprivat[\s-]*entnahme\b", re.I), "private_withdrawal", Decimal("0.9500")),
+    (re.compile(r"\bprivat[\s-]*einlage\b", re.I), "private_deposit", Decimal("0.9500")),
+    (re.compile(r"\bentnahme\b", re.I), "private_withdrawal", Decimal("0.8000")),
+    (re.compile(r"\beinlage\b", re.I), "private_deposit", Decimal("0.8000")),
+)
+# Words naming a category of a business line paid out: (pattern, category key, confidence).
+_CATEGORY_WORDS: tuple[tuple[re.Pattern[str], str, Decimal], ...] = (
+    (
+        re.compile(
+            r"kontof(?:ü|ue)hrung|kontoentgelt|abschlussentgelt|rechnungsabschluss"
+            r"|kartenentgelt|buchungsposten|entgelte?\s+(?:für|fuer)\s+(?:das\s+)?konto",
+            re.I,
+        ),
+        "bank_fees",
+        Decimal("0.7000"),
+    ),
+)
+
+
+class Suggestion(NamedTuple):
+    usage: str
+    category_id: int | None
+    source: str
+    confidence: Decimal
+    rule_id: int | None = None
+
+
+def _confidence(value: float) -> Decimal:
+    return Decimal(str(round(min(max(value, 0.0), 1.0), 4))).quantize(Decimal("0.0001"))
+
+
+def _fit(s: Suggestion, business_account: bool, cents: int) -> Suggestion:
+    """Private money moved is a withdrawal going out and a deposit coming in; on a business
+    account private use is always such a move; only business lines keep a category."""
+    usage = s.usage
+    if usage == "business":
+        return s
+    if usage != "private" or business_account:
+        usage = "private_withdrawal" if cents < 0 else "private_deposit"
+    if usage == s.usage and s.category_id is None:
+        return s
+    return Suggestion(usage, None, s.source, s.confidence, s.rule_id)
+
+
+# --------------------------------------------------------------------------- memory
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def normalize_name(name: str) -> str:
+    """A counterparty name as remembered: case, accents, punctuation and spacing do not matter
+    (banks write "CAFE KRUEMEL", "Café Krümel" or "CAFE KRUMEL" for the same shop)."""
+    plain = name.casefold()
+    if not plain.isascii():
+        folded = unicodedata.normalize("NFKD", plain.replace("ß", "ss"))
+        plain = "".join(c for c in folded if not unicodedata.combining(c))
+    plain = plain.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+    return " ".join(_NOT_WORD.sub(" ", plain).split())
+
+
+@dataclass(frozen=True)
+class Recall:
+    usage: str
+    category_id: int | None
+    share: float  # of the remembered decision among all decisions for the counterparty
+    suggestion: Suggestion
+
+    @property
+    def clear(self) -> bool:
+        return self.share >= MEMORY_MAJORITY
+
+
+class Memory:
+    """The user's confirmed decisions per counterparty (IBAN, else normalised name); the last
+    one wins. Built once per run; name normalisation is cached per raw name."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[str, int | None]] = {}
+        self._counts: dict[str, Counter[tuple[str, int | None]]] = {}
+        self._recalls: dict[str, Recall] = {}
+        self._names: dict[str, str] = {}
+
+    def _name_key(self, name: str) -> str:
+        key = self._names.get(name)
+        if key is None:
+            normal = normalize_name(name)
+            key = self._names[name] = "n:" + normal if len(normal) >= 3 else ""
+        return key
+
+    def add(self, iban: str, name: str, usage: str, category_id: int | None) -> None:
+        decision = (usage, category_id)
+        for key in ("i:" + compact_iban(iban) if iban else "", self._name_key(name)):
+            if key:
+                self._last[key] = decision
+                self._counts.setdefault(key, Counter())[decision] += 1
+                self._recalls.pop(key, None)
+
+    def _recall(self, key: str) -> Recall | None:
+        found = self._recalls.get(key)
+        if found is None:
+            last = self._last.get(key)
+            if last is None:
+                return None
+            counts = self._counts[key]
+            share = counts[last] / sum(counts.values())
+            suggestion = Suggestion(
+                last[0], last[1], "memory", _confidence(MEMORY_CONFIDENCE * share)
+            )
+            found = self._recalls[key] = Recall(last[0], last[1], share, suggestion)
+        return found
+
+    def recall(self, iban: str, name: str) -> Recall | None:
+        """By IBAN when the line has one the user decided on before, else by name."""
+        if iban:
+            found = self._recall("i:" + iban)
+            if found is not None:
+                return found
+        key = self._name_key(name)
+        return self._recall(key) if key else None
+
+    @classmethod
+    def load(cls, session: Session, tenant_id: int) -> Memory:
+        tx = BankTransaction
+        memory = cls()
+        rows = session.execute(
+            select(
+                tx.counterparty_iban,
+                tx.counterparty_name,
+                Classification.usage,
+                Classification.category_id,
+            )
+            .join(tx, tx.id == Classification.transaction_id)
+            .where(Classification.tenant_id == tenant_id, Classification.confirmed.is_(True))
+            .order_by(Classification.updated_at, Classification.id)
+        )
+        for iban, name, usage, category_id in rows:
+            memory.add(iban, name, usage, category_id)
+        return memory
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+_KEYWORD_SUGGESTIONS = {
+    (usage, confidence): Suggestion(usage, None, "keyword", confidence)
+    for _pattern, usage, confidence in _USAGE_WORDS
+}
+_DEFAULT = Suggestion("business", None, "default", DEFAULT_CONFIDENCE)
+_ANY_USAGE_WORD = re.compile("|".join(p.pattern for p, _u, _c in _USAGE_WORDS), re.I)
+
+
+def _usage_words(text: str) -> Suggestion | None:
+    if _ANY_USAGE_WORD.search(text) is None:
+        return None
+    for pattern, usage, confidence in _USAGE_WORDS:
+        if pattern.search(text):
+            return _KEYWORD_SUGGESTIONS[(usage, confidence)]
+    return None  # pragma: no cover - the combined pattern found one of them
+
+
+class _Line(NamedTuple):
+    id: int
+    account_id: int
+    cents: int
+    iban: str
+    name: str
+    purpose: str
+    booking_text: str
+
+
+class Suggester:
+    """Everything a suggestion run needs, loaded once: rules, memory, accounts, model."""
+
+    def __init__(self, session: Session, tenant_id: int) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.rules = rule_set(session, tenant_id)
+        self._by_rule = {
+            r.id: Suggestion(r.usage, r.category_id, "rule", ONE, r.id) for r in self.rules.rules
+        }
+        self.memory = Memory.load(session, tenant_id)
+        self.business_accounts = set(
+            session.scalars(
+                select(BankAccount.id).where(
+                    BankAccount.tenant_id == tenant_id, BankAccount.account_type == "business"
+                )
+            )
+        )
+        self._category_words: dict[str, Suggestion] = {}
+        self._booking_words: dict[str, Suggestion | None] = {}
+
+    def _category_word(self, line: _Line) -> Suggestion | None:
+        if line.cents >= 0:
+            return None
+        text = f"{line.purpose} {line.booking_text}"
+        for pattern, key, confidence in _CATEGORY_WORDS:
+            if pattern.search(text):
+                if key not in self._category_words:
+                    found = self.session.scalar(select(Category.id).where(Category.key == key))
+                    self._category_words[key] = Suggestion("business", found, "keyword", confidence)
+                return self._category_words[key]
+        return None
+
+    def _strong(self, line: _Line) -> Suggestion | Recall | None:
+        """Keyword, rule or a clear memory; a disputed memory is returned for later."""
+        found = _usage_words(line.purpose)
+        if found is None:
+            booking_text = line.booking_text  # repeats a lot: looked at once per run
+            if booking_text not in self._booking_words:
+                self._booking_words[booking_text] = _usage_words(booking_text)
+            found = self._booking_words[booking_text]
+        if found is not None:
+            return found
+        if self.rules:
+            rule = self.rules.first(
+                line.cents, line.iban, line.name, line.purpose, line.booking_text
+            )
+            if rule is not None:
+                return self._by_rule[rule.id]
+        recall = self.memory.recall(line.iban, line.name)
+        if recall is not None and recall.clear:
+            return recall.suggestion
+        return recall
+
+    def suggest(self, lines: Sequence[_Line]) -> list[Suggestion | None]:
+        out: list[Suggestion | None] = [None] * len(lines)
+        pending: list[tuple[int, Recall | None]] = []
+        for i, line in enumerate(lines):
+            found = self._strong(line)
+            if isinstance(found, Suggestion):
+                out[i] = found
+            else:
+                pending.append((i, found))
+        model = learn.model_for(self.session, self.tenant_id) if pending else None
+        predictions: list[learn.Prediction | None] = [None] * len(pending)
+        if model is not None:
+            texts = [
+                learn.features(
+                    lines[i].name, lines[i].purpose, lines[i].booking_text, lines[i].cents
+                )
+                for i, _recall in pending
+            ]
+            predictions = list(model.predict(texts))
+        for (i, recall), prediction in zip(pending, predictions, strict=True):
+            line = lines[i]
+            business = line.account_id in self.business_accounts
+            if (
+                prediction is not None
+                and prediction.confidence >= CLASSIFIER_MIN
+                and (not business or prediction.usage == "business")
+            ):
+                out[i] = Suggestion(
+                    prediction.usage,
+                    prediction.category_id,
+                    "classifier",
+                    _confidence(prediction.confidence),
+                )
+            elif recall is not None:
+                out[i] = recall.suggestion
+            else:
+                out[i] = self._category_word(line) or (_DEFAULT if business else None)
+        business_accounts = self.business_accounts
+        return [
+            None if s is None else _fit(s, line.account_id in business_accounts, line.cents)
+            for s, line in zip(out, lines, strict=True)
+        ]
+
+
+def _unclassified_lines(
+    session: Session, tenant_id: int, condition: ColumnElement[bool]
+) -> list[_Line]:
+    tx = BankTransaction
+    # "+ 0" keeps SQLite (which has no statistics) off the tenant index: a batch or a set of ids
+    # is the selective condition, not the tenant with all its years of lines.
+    where = [(tx.tenant_id + 0) == tenant_id, condition]
+    # A fresh import lies above every classified line: then no line needs the per-row check.
+    lowest = session.scalar(select(func.min(tx.id)).where(*where))
+    if lowest is None:
+        return []
+    highest_classified = session.scalar(
+        select(func.max(Classification.transaction_id)).where(Classification.tenant_id == tenant_id)
+    )
+    if highest_classified is not None and highest_classified >= lowest:
+        where.append(
+            ~select(Classification.id).where(Classification.transaction_id == tx.id).exists()
+        )
+    rows = session.execute(
+        select(
+            tx.id,
+            tx.account_id,
+            type_coerce(tx.amount, BigInteger),
+            tx.counterparty_iban,
+            tx.counterparty_name,
+            tx.purpose,
+            tx.booking_text,
+        )
+        .where(*where)
+        .order_by(tx.id)
+    )
+    return list(starmap(_Line, rows))
+
+
+_INSERT_COLUMNS = (
+    "tenant_id",
+    "transaction_id",
+    "usage",
+    "category_id",
+    "source",
+    "confidence",
+    "rule_id",
+    "confirmed",
+    "updated_at",
+    "updated_by",
+)
+
+
+def _store(
+    session: Session,
+    tenant_id: int,
+    lines: Sequence[_Line],
+    suggestions: Sequence[Suggestion | None],
+    actor: str,
+) -> Counter[str]:
+    """Insert the suggestions in one executemany (typed values converted once per value)."""
+    stamp = bulk.binder(session, _CLASSIFICATIONS, "updated_at")(utcnow())
+    unconfirmed = bulk.binder(session, _CLASSIFICATIONS, "confirmed")(False)
+    to_scaled = bulk.binder(session, _CLASSIFICATIONS, "confidence")
+    scaled: dict[Decimal, Any] = {}
+    sources: Counter[str] = Counter()
+    rows = []
+    for line, s in zip(lines, suggestions, strict=True):
+        if s is None:
+            continue
+        confidence = scaled.get(s.confidence)
+        if confidence is None:
+            confidence = scaled[s.confidence] = to_scaled(s.confidence)
+        sources[s.source] += 1
+        rows.append(
+            (
+                tenant_id,
+                line.id,
+                s.usage,
+                s.category_id,
+                s.source,
+                confidence,
+                s.rule_id,
+                unconfirmed,
+                stamp,
+                actor,
+            )
+        )
+    bulk.insert_tuples(session, _CLASSIFICATIONS, _INSERT_COLUMNS, rows)
+    return sources
+
+
+def _run(
+    session: Session,
+    tenant_id: int,
+    lines: list[_Line],
+    actor: str,
+    scope: dict[str, Any],
+) -> int:
+    if not lines:
+        return 0
+    suggester = Suggester(session, tenant_id)
+    sources = _store(session, tenant_id, lines, suggester.suggest(lines), actor)
+    created = sum(sources.values())
+    session.flush()
+    audit_writer(session, tenant_id, actor).record(
+        "suggest",
+        "bank_classification",
+        scope.get("batch_id", "set"),
+        after={**scope, "created": created, "sources": dict(sorted(sources.items()))},
+    )
+    return created
+
+
+def suggest_for_batch(
+    session: Session, tenant_id: int, batch_id: int, actor: str = "system"
+) -> int:
+    """Unconfirmed suggestions for the batch's lines that have no classification yet; returns
+    how many were created (lines nobody recognises get none)."""
+    lines = _unclassified_lines(session, tenant_id, BankTransaction.batch_id == batch_id)
+    return _run(session, tenant_id, lines, actor, {"batch_id": batch_id})
+
+
+def suggest(
+    session: Session, tenant_id: int, transaction_ids: Iterable[int], actor: str = "system"
+) -> int:
+    """The same for any set of lines (e.g. after new rules: lines still without a decision)."""
+    wanted = sorted(set(transaction_ids))
+    lines: list[_Line] = []
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        lines += _unclassified_lines(session, tenant_id, BankTransaction.id.in_(chunk))
+    return _run(session, tenant_id, lines, actor, {"transactions": len(wanted)})
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def snapshot(c: Classification) -> dict[str, Any]:
+    return {
+        "transaction_id": c.transaction_id,
+        "usage": c.usage,
+        "category_id": c.category_id,
+        "source": c.source,
+        "confidence": c.confidence,
+        "rule_id": c.rule_id,
+        "confirmed": c.confirmed,
+    }
+
+
+def get_transaction(session: Session, tenant_id: int, transaction_id: int) -> BankTransaction:
+    return owned_row(
+        session,
+        BankTransaction,
+        tenant_id,
+        transaction_id,
+        code="bank.transaction_not_found",
+        message=_("Bank transaction {id} not found.").format(id=transaction_id),
+        field="transaction_id",
+    )
+
+
+def classification_of(
+    session: Session, tenant_id: int, transaction_id: int, *, for_update: bool = False
+) -> Classification | None:
+    query = select(Classification).where(
+        Classification.tenant_id == tenant_id, Classification.transaction_id == transaction_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def _check_decision(tx: BankTransaction, account: BankAccount, usage: str) -> None:
+    detail = [{"field": "usage", "value": usage}]
+    if usage == "private_withdrawal" and tx.amount >= 0:
+        raise ValidationFailed(
+            "bank.withdrawal_not_outgoing",
+            _("A private withdrawal is money paid out; this line is money received."),
+            detail,
+        )
+    if usage == "private_deposit" and tx.amount <= 0:
+        raise ValidationFailed(
+            "bank.deposit_not_incoming",
+            _("A private deposit is money received; this line is money paid out."),
+            detail,
+        )
+    if usage == "private" and account.account_type == "business":
+        raise ValidationFailed(
+            "bank.private_on_business_account",
+            _(
+                "Money of a business account used privately is a private withdrawal (or, "
+                "coming in, a private deposit)."
+            ),
+            detail,
+        )
+
+
+def decide(
+    session: Session,
+    tenant_id: int,
+    transaction_id: int,
+    usage: str,
+    category_id: int | None = None,
+    actor: str = "local",
+) -> Classification:
+    """Set or change the decision for a line (confirmed, source ``user``).
+
+    A change of a booked decision reverses the line's postings and books the new ones.
+    """
+    tx = get_transaction(session, tenant_id, transaction_id)
+    account = session.get(BankAccount, tx.account_id)
+    assert account is not None
+    check_usage(usage)
+    check_category_for_usage(session, usage, category_id)
+    _check_decision(tx, account, usage)
+    existing = classification_of(session, tenant_id, tx.id, for_update=True)
+    if (
+        existing is not None
+        and existing.confirmed
+        and existing.usage == usage
+        and existing.category_id == category_id
+    ):
+        return existing
+    before = snapshot(existing) if existing is not None else None
+    ctx = PostingContext(session, tenant_id)
+    facts = LineFacts.of(tx)
+    linked = linked_amounts(session, tenant_id, [tx.id])[tx.id]
+    lines = ctx.lines(facts, usage, category_id, linked)  # raises before anything is written
+    cls = existing or Classification(tenant_id=tenant_id, transaction_id=tx.id)
+    cls.usage = usage
+    cls.category_id = category_id
+    cls.source = "user"
+    cls.confidence = ONE
+    cls.rule_id = None
+    cls.confirmed = True
+    cls.updated_at = utcnow()
+    cls.updated_by = actor
+    if existing is None:
+        session.add(cls)
+    session.flush()
+    reverse_open(session, tenant_id, facts)
+    post_lines(session, tenant_id, tx.id, lines)
+    session.flush()
+    action = "change" if before is not None and before["confirmed"] else "decide"
+    audit_writer(session, tenant_id, actor).record(
+        action, "bank_classification", cls.id, before=before, after=snapshot(cls)
+    )
+    return cls
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    accepted: int
+    skipped: list[dict[str, Any]]  # lines left unconfirmed: {"transaction_id", "code", "message"}
+
+
+def _check_threshold(value: Decimal | str | float | None) -> Decimal:
+    try:
+        threshold = Decimal(str(value if value is not None else 0))
+    except ArithmeticError:
+        threshold = Decimal(-1)
+    if not threshold.is_finite() or not 0 <= threshold <= 1:
+        raise ValidationFailed(
+            "bank.invalid_confidence",
+            _("The minimum confidence must be a number from 0 to 1."),
+            [{"field": "min_confidence", "value": str(value)}],
+        )
+    return threshold
+
+
+def get_batch(session: Session, tenant_id: int, batch_id: int) -> ImportBatch:
+    return owned_row(
+        session,
+        ImportBatch,
+        tenant_id,
+        batch_id,
+        code="bank.batch_not_found",
+        message=_("Import {id} not found.").format(id=batch_id),
+        field="batch_id",
+    )
+
+
+def accept_all(
+    session: Session,
+    tenant_id: int,
+    batch_id: int | None = None,
+    min_confidence: Decimal | str | float | None = ZERO,
+    actor: str = "local",
+) -> AcceptResult:
+    """Confirm the open suggestions (of one batch, or all) with at least ``min_confidence``,
+    and book them. Lines that cannot be booked (e.g. not in euro) stay suggestions and are
+    reported in ``skipped``."""
+    threshold = _check_threshold(min_confidence)
+    tx = BankTransaction
+    where = [
+        Classification.tenant_id == tenant_id,
+        Classification.confirmed.is_(False),
+        Classification.confidence >= threshold,
+    ]
+    if batch_id is not None:
+        get_batch(session, tenant_id, batch_id)
+        where.append(tx.batch_id == batch_id)
+    rows = session.execute(
+        select(
+            Classification.id,
+            Classification.transaction_id,
+            Classification.usage,
+            Classification.category_id,
+            Classification.source,
+            Classification.confidence,
+            Classification.rule_id,
+            tx.account_id,
+            tx.booking_date,
+            tx.amount,
+            tx.currency,
+            tx.counterparty_name,
+            tx.purpose,
+            tx.booking_text,
+        )
+        .join(tx, tx.id == Classification.transaction_id)
+        .where(*where)
+        .order_by(Classification.id)
+        .with_for_update(of=Classification)
+    ).all()
+    if not rows:
+        return AcceptResult(0, [])
+    ctx = PostingContext(session, tenant_id)
+    linked = linked_amounts(session, tenant_id, [r[1] for r in rows])
+    accepted: list[tuple[int, dict[str, Any]]] = []
+    skipped: list[dict[str, Any]] = []
+    postings: list[dict[str, object]] = []
+    for (
+        cls_id,
+        tx_id,
+        usage,
+        category_id,
+        source,
+        confidence,
+        rule_id,
+        account_id,
+        booking_date,
+        amount,
+        currency,
+        name,
+        purpose,
+        booking_text,
+    ) in rows:
+        if usage != "private" and (usage != "business" or category_id is not None):
+            facts = LineFacts(
+                tx_id,
+                account_id,
+                booking_date,
+                amount,
+                currency,
+                posting_text(name, purpose, booking_text),
+            )
+            try:
+                lines = ctx.lines(facts, usage, category_id, linked[tx_id])
+            except BelegwerkError as exc:
+                skipped.append({"transaction_id": tx_id, "code": exc.code, "message": exc.message})
+                continue
+            postings += [journal.posting_row(tenant_id, SOURCE_TYPE, tx_id, ln) for ln in lines]
+        state = {
+            "transaction_id": tx_id,
+            "usage": usage,
+            "category_id": category_id,
+            "source": source,
+            "confidence": confidence,
+            "rule_id": rule_id,
+        }
+        accepted.append((cls_id, state))
+    now = utcnow()
+    ids = [cls_id for cls_id, _state in accepted]
+    for start in range(0, len(ids), _IN_CHUNK):
+        session.execute(
+            update(Classification)
+            .where(
+                Classification.tenant_id == tenant_id,
+                Classification.id.in_(ids[start : start + _IN_CHUNK]),
+            )
+            .values(confirmed=True, updated_at=now, updated_by=actor)
+            .execution_options(synchronize_session=False)
+        )
+    # Rows with and without a tax account apart: the ORM's bulk insert batches runs of rows
+    # with the same columns set, so mixed order would split it into thousands of statements.
+    postings.sort(key=lambda row: row["tax_account"] is None)
+    journal.post_many(session, postings)
+    bulk.audit_many(
+        session,
+        tenant_id,
+        actor,
+        "accept",
+        "bank_classification",
+        (
+            (cls_id, {**state, "confirmed": False}, {**state, "confirmed": True})
+            for cls_id, state in accepted
+        ),
+    )
+    session.flush()
+    return AcceptResult(len(accepted), skipped)
+
+
+# --------------------------------------------------------------------------- listing
+
+
+@dataclass(frozen=True)
+class ClassificationRow:
+    """A line with its classification (None: no suggestion or decision yet)."""
+
+    transaction_id: int
+    account_id: int
+    batch_id: int
+    booking_date: date
+    amount: Decimal
+    currency: str
+    counterparty_name: str
+    counterparty_iban: str
+    purpose: str
+    classification_id: int | None
+    usage: str | None
+    category_id: int | None
+    source: str | None
+    confidence: Decimal | None
+    rule_id: int | None
+    confirmed: bool
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ClassificationPage:
+    items: list[ClassificationRow]
+    total: int
+    page: int
+    page_size: int
+
+
+PAGE_SIZE_MAX = 500
+
+
+def list_classifications(
+    session: Session,
+    tenant_id: int,
+    *,
+    batch_id: int | None = None,
+    account_id: int | None = None,
+    confirmed: bool | None = None,
+    page: int = 1,
+    page_size: int = 100,
+) -> ClassificationPage:
+    """Lines with their classification; ``confirmed=False`` lists what still needs a look
+    (suggestions and lines without any), ``True`` the decided ones."""
+    page = max(1, page)
+    page_size = min(max(1, page_size), PAGE_SIZE_MAX)
+    tx = BankTransaction
+    where: list[ColumnElement[bool]] = [tx.tenant_id == tenant_id]
+    if batch_id is not None:
+        where.append(tx.batch_id == batch_id)
+    if account_id is not None:
+        where.append(tx.account_id == account_id)
+    if confirmed is True:
+        where.append(Classification.confirmed.is_(True))
+    elif confirmed is False:
+        where.append(Classification.id.is_(None) | Classification.confirmed.is_(False))
+
+    def joined(query: Any) -> Any:
+        return (
+            query.select_from(tx)
+            .outerjoin(Classification, Classification.transaction_id == tx.id)
+            .where(*where)
+        )
+
+    total = int(session.scalar(joined(select(func.count()))) or 0)
+    rows = session.execute(
+        joined(select(tx, Classification))
+        .order_by(tx.booking_date.desc(), tx.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    items = [
+        ClassificationRow(
+            transaction_id=t.id,
+            account_id=t.account_id,
+            batch_id=t.batch_id,
+            booking_date=t.booking_date,
+            amount=t.amount,
+            currency=t.currency,
+            counterparty_name=t.counterparty_name,
+            counterparty_iban=t.counterparty_iban,
+            purpose=t.purpose,
+            classification_id=c.id if c else None,
+            usage=c.usage if c else None,
+            category_id=c.category_id if c else None,
+            source=c.source if c else None,
+            confidence=c.confidence if c else None,
+            rule_id=c.rule_id if c else None,
+            confirmed=bool(c and c.confirmed),
+            updated_at=c.updated_at if c else None,
+        )
+        for t, c in rows
+    ]
+    return ClassificationPage(items, total, page, page_size)
