@@ -25,12 +25,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.linear_model import LogisticRegression
 from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -80,13 +78,24 @@ def _preprocess(text: str) -> str:
     return _DIGITS.sub(" ", text.casefold())
 
 
-_VECTORIZER = HashingVectorizer(
-    n_features=N_FEATURES,
-    ngram_range=(1, 2),
-    alternate_sign=False,
-    preprocessor=_preprocess,
-    norm="l2",
-)
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+
+@lru_cache(maxsize=1)
+def _vectorizer() -> HashingVectorizer:
+    """scikit-learn is imported on first use: loading it costs about a second, which every
+    CLI run and server start would pay otherwise."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        n_features=N_FEATURES,
+        ngram_range=(1, 2),
+        alternate_sign=False,
+        preprocessor=_preprocess,
+        norm="l2",
+    )
 
 
 def _label(usage: str, category_id: int | None) -> str:
@@ -115,7 +124,7 @@ class UsageModel:
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         if not texts:
             return []
-        proba = self.classifier.predict_proba(_VECTORIZER.transform(texts))
+        proba = self.classifier.predict_proba(_vectorizer().transform(texts))
         usage_proba = proba @ self.usage_matrix
         best_usage = usage_proba.argmax(axis=1)
         # Probabilities of labels of other usages are masked out to find the best category.
@@ -172,7 +181,10 @@ def train(session: Session, tenant_id: int) -> UsageModel | None:
     labels = [_label(r[4], r[5]) for r in rows]
     if len(rows) < MIN_EXAMPLES or len(set(labels)) < MIN_CLASSES:
         return None
-    matrix = _VECTORIZER.transform([features(r[0], r[1], r[2], int(r[3])) for r in rows])
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    matrix = _vectorizer().transform([features(r[0], r[1], r[2], int(r[3])) for r in rows])
     # saga handles many labels on sparse text in well under a second for thousands of
     # examples (lbfgs needs tens of seconds); a not fully converged fit is good enough here.
     classifier = LogisticRegression(C=10.0, solver="saga", max_iter=60, tol=1e-3)
