@@ -58,3 +58,31 @@ def test_raw_sql_cannot_change_booked_rows(session: Session, booked: int, statem
         text("SELECT amount FROM postings WHERE tenant_id = :t"), {"t": booked}
     ).scalar_one()
     assert after == 1190  # cents, unchanged
+
+
+def test_reversing_twice_never_cancels_twice(session: Session, booked: int) -> None:
+    from sqlalchemy import func, select
+
+    from belegwerk.books import journal
+    from belegwerk.books.models import CashEntry, Posting
+
+    entry_id = session.scalar(select(CashEntry.id).where(CashEntry.tenant_id == booked))
+    assert entry_id is not None
+    for _ in range(2):
+        journal.reverse(
+            session,
+            booked,
+            "cash_entry",
+            entry_id,
+            reversal_type="test_rev",
+            reversal_id=1,
+            posting_date=DAY,
+            voucher="T-1",
+        )
+    mirrors = session.scalar(
+        select(func.count())
+        .select_from(Posting)
+        .where(Posting.tenant_id == booked, Posting.source_type == "test_rev")
+    )
+    assert mirrors == 1
+    session.rollback()

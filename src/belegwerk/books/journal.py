@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from belegwerk.books import accounts
 from belegwerk.books.models import Posting
@@ -108,13 +108,19 @@ def reverse(
     posting_date: date,
     voucher: str,
 ) -> int:
-    """Storno: a mirror posting (debit and credit swapped) for each posting of the source."""
+    """Storno: a mirror posting (debit and credit swapped) for each posting of the source that
+    is not reversed yet, so reversing twice never cancels the same amount twice."""
+    mirror = aliased(Posting)
+    already = select(mirror.id).where(
+        mirror.tenant_id == tenant_id, mirror.reverses_id == Posting.id
+    )
     originals = session.scalars(
         select(Posting).where(
             Posting.tenant_id == tenant_id,
             Posting.source_type == source_type,
             Posting.source_id == source_id,
             Posting.reverses_id.is_(None),
+            ~already.exists(),
         )
     ).all()
     rows = []
