@@ -716,3 +716,18 @@ def test_api(session: Session, tenant_id: int, acct: int, client: Any) -> None:
         404,
         "bank.transaction_not_found",
     )
+
+
+def test_linked_line_cannot_be_marked_private(session: Session, tenant_id: int, acct: int) -> None:
+    """A line that pays an invoice is business; marking it private would hide the payment."""
+    from belegwerk.banking.classify import decide
+    from belegwerk.core.errors import Conflict
+
+    c = party(session, tenant_id)
+    inv = invoice(session, tenant_id, c, "238.00")
+    t = tx(session, tenant_id, acct, "238.00", f"RE {inv.number}", "BECKER HAUSTECHNIK", IBAN_A)
+    match_transactions(session, tenant_id, [t])
+    with pytest.raises(Conflict) as err:
+        decide(session, tenant_id, t, "private_deposit")
+    assert err.value.code == "bank.linked_not_private"
+    assert decide(session, tenant_id, t, "business").usage == "business"

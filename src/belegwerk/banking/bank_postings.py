@@ -45,7 +45,7 @@ from belegwerk.books.categories import (
     get_category,
     revenue_category_for_rate,
 )
-from belegwerk.books.models import Category, Posting
+from belegwerk.books.models import Category, Payment, Posting
 from belegwerk.books.vat import allowed_rates
 from belegwerk.core.errors import ValidationFailed
 from belegwerk.core.i18n import _
@@ -238,9 +238,14 @@ def _mirror(line: journal.Line) -> journal.Line:
 
 
 def linked_amounts(session: Session, tenant_id: int, ids: Iterable[int]) -> dict[int, Decimal]:
-    """Per line, the part linked to invoices (booked by the payments, not here)."""
+    """Per line, the part linked to invoices (booked by the payments, not here). A link whose
+    payment was reversed in the books (on the invoice page) no longer counts."""
     wanted = list(ids)
     out: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    storno = aliased(Payment)
+    reversed_payment = select(storno.id).where(
+        storno.tenant_id == tenant_id, storno.reverses_id == PaymentMatch.payment_id
+    )
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
         rows = session.execute(
@@ -248,6 +253,7 @@ def linked_amounts(session: Session, tenant_id: int, ids: Iterable[int]) -> dict
                 PaymentMatch.tenant_id == tenant_id,
                 PaymentMatch.status == "linked",
                 PaymentMatch.transaction_id.in_(chunk),
+                ~reversed_payment.exists(),
             )
         )
         for tx_id, amount in rows:

@@ -67,7 +67,7 @@ from belegwerk.books import journal
 from belegwerk.books.models import Category
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.db import owned_row
-from belegwerk.core.errors import BelegwerkError, ValidationFailed
+from belegwerk.core.errors import BelegwerkError, Conflict, ValidationFailed
 from belegwerk.core.i18n import _
 from belegwerk.core.money import ZERO
 from belegwerk.core.types import utcnow
@@ -578,6 +578,12 @@ def decide(
     ctx = PostingContext(session, tenant_id)
     facts = LineFacts.of(tx)
     linked = linked_amounts(session, tenant_id, [tx.id])[tx.id]
+    if linked and usage != "business":
+        raise Conflict(
+            "bank.linked_not_private",
+            _("This line pays an invoice; undo the link before marking it as private."),
+            [{"field": "usage", "value": usage, "transaction_id": tx.id}],
+        )
     lines = ctx.lines(facts, usage, category_id, linked)  # raises before anything is written
     cls = existing or Classification(tenant_id=tenant_id, transaction_id=tx.id)
     cls.usage = usage
