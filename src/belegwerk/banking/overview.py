@@ -8,9 +8,10 @@ Definitions:
     the opening date (the opening balance is the balance at the start of that day);
   - a mixed account counts only its business part: the sum of its lines whose *confirmed*
     usage is business, private withdrawal (money taken out of the business) or private deposit
-    (money put in). Its opening balance is not counted, because nobody can say which part of it
-    was business money; the business part therefore starts at zero and may be negative (the
-    business spent private money). Lines still undecided are counted in ``undecided``;
+    (money put in), and of lines linked to an invoice (business by their nature). Its opening
+    balance is not counted, because nobody can say which part of it was business money; the
+    business part therefore starts at zero and may be negative (the business spent private
+    money). Lines still undecided are counted in ``undecided``;
   - private accounts do not count.
 
 * **Receivables / payables**: booked, not reversed invoices out / in with their open amounts.
@@ -36,7 +37,7 @@ from sqlalchemy import BigInteger, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from belegwerk.banking.accounts import PAYPAL_LEDGER, ledger_account
-from belegwerk.banking.models import BankAccount, BankTransaction, Classification
+from belegwerk.banking.models import BankAccount, BankTransaction, Classification, PaymentMatch
 from belegwerk.books import accounts
 from belegwerk.books.dashboard import MONEY_ROLES, OpenInvoices, open_invoices
 from belegwerk.books.models import Posting
@@ -93,8 +94,19 @@ def _positions(session: Session, tenant_id: int, today: date) -> list[AccountPos
     if not accts:
         return []
     amount = type_coerce(tx.amount, BigInteger)
-    business_part = and_(
-        Classification.confirmed.is_(True), Classification.usage.in_(BUSINESS_PART_USAGES)
+    # A line linked to an invoice is business by its nature, decided or not.
+    linked = (
+        select(PaymentMatch.id)
+        .where(
+            PaymentMatch.tenant_id == tenant_id,
+            PaymentMatch.transaction_id == tx.id,
+            PaymentMatch.status == "linked",
+        )
+        .exists()
+    )
+    business_part = or_(
+        and_(Classification.confirmed.is_(True), Classification.usage.in_(BUSINESS_PART_USAGES)),
+        linked,
     )
     in_period = and_(
         tx.booking_date <= today,
@@ -110,6 +122,7 @@ def _positions(session: Session, tenant_id: int, today: date) -> list[AccountPos
             and_(
                 BankAccount.account_type == "mixed",
                 or_(Classification.id.is_(None), Classification.confirmed.is_(False)),
+                ~linked,
             ),
             1,
         ),
