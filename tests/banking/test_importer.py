@@ -456,3 +456,11 @@ def test_account_iban_is_fixed_once_imported(
         update_account(session, tenant_id, account.id, {"iban": OTHER_IBAN})
     assert exc.value.code == "bank.account_in_use"
     assert update_account(session, tenant_id, account.id, {"name": "Neu"}).name == "Neu"
+
+
+def test_same_account_compares_german_bank_code_and_number() -> None:
+    assert importer.same_account("DE89370400440532013000", "DE89370400440532013000")
+    # Same BLZ and account, other check digits (an IBAN derived with the plain rule).
+    assert importer.same_account("DE00370400440532013000", "DE89370400440532013000")
+    assert not importer.same_account("DE89370400440532013001", "DE89370400440532013000")
+    assert not importer.same_account("AT611904300234573201", "DE89370400440532013000")

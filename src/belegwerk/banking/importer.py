@@ -219,6 +219,24 @@ def statement_iban(statement: ParsedStatement) -> str:
         return ""
 
 
+def same_account(statement_iban: str, account_iban: str) -> bool:
+    """Equal IBANs, or for German IBANs the same bank code and account number.
+
+    MT940 files of some banks name the account as BLZ/account number; the IBAN derived from that
+    with the plain rule can differ from the real one in its check digits (a few banks have
+    special IBAN rules), so German accounts compare by bank code and account number.
+    """
+    if statement_iban == account_iban:
+        return True
+    both_german = statement_iban[:2] == account_iban[:2] == "DE"
+    if not both_german or len(statement_iban) != 22 or len(account_iban) != 22:
+        return False
+    return (
+        statement_iban[4:12] == account_iban[4:12]
+        and statement_iban[12:].lstrip("0") == account_iban[12:].lstrip("0")
+    )
+
+
 def check_importable(account: BankAccount, statement: ParsedStatement) -> None:
     """Refuse what must never be stored: private accounts and another account's statement."""
     if account.account_type == "private":
@@ -230,7 +248,7 @@ def check_importable(account: BankAccount, statement: ParsedStatement) -> None:
             [{"field": "account_id", "value": account.id}],
         )
     own = statement_iban(statement)
-    if own and own != (account.iban or ""):
+    if own and not same_account(own, account.iban or ""):
         raise Conflict(
             "bank.account_mismatch",
             _(
