@@ -89,7 +89,8 @@ class BankTransaction(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    # No index of its own: ix_bank_transactions_account_date starts with tenant_id.
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
     account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
     batch_id: Mapped[int] = mapped_column(ForeignKey("bank_import_batches.id"), index=True)
     line_no: Mapped[int] = mapped_column(Integer)

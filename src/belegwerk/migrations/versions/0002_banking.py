@@ -220,9 +220,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_bank_transactions_batch_id"), ["batch_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_bank_transactions_tenant_id"), ["tenant_id"], unique=False
-        )
 
     op.create_table(
         "bank_classifications",
@@ -339,7 +336,6 @@ def downgrade() -> None:
 
     op.drop_table("bank_classifications")
     with op.batch_alter_table("bank_transactions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_bank_transactions_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_bank_transactions_batch_id"))
         batch_op.drop_index("ix_bank_transactions_account_date")
 
