@@ -33,14 +33,9 @@ def _fail(exc: BelegwerkError) -> None:
 
 
 def _upgrade() -> None:
-    from belegwerk.books.categories import sync_master_categories
-    from belegwerk.core.db import get_engine, system_session
-    from belegwerk.core.migrate import upgrade
-    from belegwerk.core.settings import get_settings
+    from belegwerk.maintenance import upgrade_database
 
-    upgrade(get_settings().database_url)
-    with system_session(get_engine()) as session:
-        sync_master_categories(session)
+    upgrade_database()
 
 
 @db_app.command("upgrade")

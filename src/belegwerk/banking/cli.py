@@ -79,6 +79,7 @@ def _tenant_id(slug: str | None) -> int:
     from belegwerk.core.db import get_engine, system_session
     from belegwerk.tenancy import service
 
+    _upgrade()
     with system_session(get_engine()) as session:
         tenant = (
             service.get_tenant_by_slug(session, slug)
@@ -102,15 +103,11 @@ def _working(quiet: bool, message: str) -> AbstractContextManager[Any]:
 
 
 def _upgrade() -> None:
-    """Writing commands bring the database up to date first, as ``init`` does."""
-    from belegwerk.books.categories import sync_master_categories
-    from belegwerk.core.db import get_engine, system_session
-    from belegwerk.core.migrate import upgrade
-    from belegwerk.core.settings import get_settings
+    """Every command brings the database up to date first, as ``init`` does: a fresh install
+    answers ``bank templates list`` instead of failing on a missing table."""
+    from belegwerk.maintenance import upgrade_database
 
-    upgrade(get_settings().database_url)
-    with system_session(get_engine()) as session:
-        sync_master_categories(session)
+    upgrade_database()
 
 
 def _read_file(path: Path) -> bytes:
