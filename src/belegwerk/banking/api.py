@@ -1,24 +1,11 @@
-"""REST routes of banking: one router per concept, assembled here.
-
-Modules written alongside each other are included when present, so the API starts even while
-one of them is still missing.
-"""
+"""REST routes of banking (under /api/v1/bank): one router per concept, assembled here."""
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from fastapi import APIRouter
 
-ROUTE_MODULES = ("accounts", "imports", "templates", "rules", "classify", "matching", "overview")
+from belegwerk.banking.routes import accounts, classify, imports, matching, rules, templates
 
 router = APIRouter()
-for _name in ROUTE_MODULES:
-    _module_name = f"belegwerk.banking.routes.{_name}"
-    try:
-        _module = import_module(_module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == _module_name:
-            continue
-        raise
+for _module in (accounts, imports, templates, rules, classify, matching):
     router.include_router(_module.router)
