@@ -61,6 +61,22 @@ def test_demo_loads_two_consistent_companies(engine: Engine) -> None:
             select(Invoice).where(Invoice.tenant_id == freelancer, Invoice.direction == "out")
         ).all()
         assert all(i.vat_total == 0 and "§ 19 UStG" in i.note for i in outgoing)
+    from belegwerk.banking.models import BankTransaction, PaymentMatch
+
+    for tenant_id in (freelancer, gmbh):
+        with tenant_session(tenant_id, engine) as s:
+            lines = s.scalar(
+                select(func.count())
+                .select_from(BankTransaction)
+                .where(BankTransaction.tenant_id == tenant_id)
+            )
+            linked = s.scalar(
+                select(func.count())
+                .select_from(PaymentMatch)
+                .where(PaymentMatch.tenant_id == tenant_id, PaymentMatch.status == "linked")
+            )
+            assert lines and lines >= 5
+            assert linked and linked >= 1, "the demo statement pays open invoices"
     with tenant_session(gmbh, engine) as s:
         vat = s.scalar(
             select(func.sum(Invoice.vat_total)).where(

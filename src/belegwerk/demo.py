@@ -22,12 +22,15 @@ from belegwerk.books.categories import category_by_key
 from belegwerk.books.invoice_calc import LineInput
 from belegwerk.books.models import CashBook, Invoice, Party
 from belegwerk.core.db import system_session, tenant_session
+from belegwerk.demo_bank import load_bank_demo
 from belegwerk.tenancy.models import Company, Tenant
 from belegwerk.tenancy.service import CompanyData, create_tenant, update_company
 
 FREELANCER_SLUG = "demo-freelancer"
 GMBH_SLUG = "demo-gmbh"
 CENT = Decimal("0.01")
+FREELANCER_IBAN = "DE89370400440532013000"
+GMBH_IBAN = "DE02120300000000202051"
 CASH_LIMIT = Decimal("800.00")  # larger invoices are paid by transfer
 CASH_KEEP = Decimal("300.00")  # float kept in the till after the weekly bank deposit
 
@@ -168,7 +171,7 @@ def _freelancer() -> Plan:
             city="Leipzig",
             email="hallo@lena-schmidt.example",
             tax_number="232/123/45679",
-            iban="DE89370400440532013000",
+            iban=FREELANCER_IBAN,
             bank_name="Commerzbank",
         ),
         slug=FREELANCER_SLUG,
@@ -293,7 +296,7 @@ def _gmbh() -> Plan:
             vat_id="DE136695976",
             advisor_number="1234567",
             client_number="10001",
-            iban="DE02120300000000202051",
+            iban=GMBH_IBAN,
             bank_name="Deutsche Kreditbank",
         ),
         slug=GMBH_SLUG,
@@ -638,4 +641,18 @@ def load_demo(engine: Engine, *, seed: int = 2026, today: date | None = None) ->
     end = (today or date.today()) - timedelta(days=1)
     start = date(end.year - 2, end.month, 1)
     rng = random.Random(seed)
-    return [_build(engine, plan, rng, start, end) for plan in (_freelancer(), _gmbh())]
+    freelancer, gmbh = (_build(engine, plan, rng, start, end) for plan in (_freelancer(), _gmbh()))
+    # One account where private and business money mix, one business account.
+    load_bank_demo(
+        engine,
+        freelancer,
+        iban=FREELANCER_IBAN,
+        account_type="mixed",
+        rng=rng,
+        end=end,
+        private_lines=True,
+    )
+    load_bank_demo(
+        engine, gmbh, iban=GMBH_IBAN, account_type="business", rng=rng, end=end, private_lines=False
+    )
+    return [freelancer, gmbh]

@@ -97,9 +97,15 @@ def test_demo_if_empty_stays_out_of_real_books(cli_db: str) -> None:
         ],
     )
     assert init.exit_code == 0, init.output
+    from belegwerk.demo import demo_loaded
+    from belegwerk.tenancy.models import Tenant
+
+    # The PostgreSQL run database is shared with the demo test, which may have run before.
+    loaded_before = demo_loaded(get_engine())
+    with system_session(get_engine()) as s:
+        tenants_before = s.query(Tenant).count()
     result = runner.invoke(app, ["demo", "--if-empty"])
     assert result.exit_code == 0, result.output
-    assert "keine Demo" in result.output
-    from belegwerk.demo import demo_loaded
-
-    assert not demo_loaded(get_engine())
+    assert ("bereits geladen" if loaded_before else "keine Demo") in result.output
+    with system_session(get_engine()) as s:
+        assert s.query(Tenant).count() == tenants_before

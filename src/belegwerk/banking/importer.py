@@ -231,10 +231,9 @@ def same_account(statement_iban: str, account_iban: str) -> bool:
     both_german = statement_iban[:2] == account_iban[:2] == "DE"
     if not both_german or len(statement_iban) != 22 or len(account_iban) != 22:
         return False
-    return (
-        statement_iban[4:12] == account_iban[4:12]
-        and statement_iban[12:].lstrip("0") == account_iban[12:].lstrip("0")
-    )
+    return statement_iban[4:12] == account_iban[4:12] and statement_iban[12:].lstrip(
+        "0"
+    ) == account_iban[12:].lstrip("0")
 
 
 def check_importable(account: BankAccount, statement: ParsedStatement) -> None:
