@@ -13,9 +13,6 @@ Set BELEGWERK_SCREENSHOTS=DIR to keep a screenshot of every step.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -27,12 +24,10 @@ import pytest
 from sqlalchemy import Engine
 
 from belegwerk.books import invoices, parties
-from belegwerk.books.categories import sync_master_categories
 from belegwerk.books.invoice_calc import LineInput
-from belegwerk.core.db import make_engine, session_factory, system_session
-from belegwerk.core.migrate import upgrade
+from belegwerk.core.db import session_factory, system_session
 from belegwerk.tenancy.service import CompanyData, create_tenant
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
+from tests.web.live import CHROMIUM, CHROMIUM_ARGS, live_app
 
 FIXTURES = Path(__file__).resolve().parents[1] / "banking" / "fixtures"
 
@@ -46,44 +41,16 @@ class App:
     tenant_id: int
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
     """The real app under uvicorn on a fresh SQLite file with one configured company."""
-    _require_browser()
-    import uvicorn
-
-    from belegwerk.web.app import create_app
-
-    url = f"sqlite:///{tmp_path / 'belegwerk.sqlite3'}"
-    upgrade(url)
-    engine = make_engine(url)
-    with system_session(engine) as session:
-        sync_master_categories(session)
-        tenant = create_tenant(
-            session, CompanyData(name="Atelier Sommer", chart="skr03"), slug="atelier"
-        )
-        tenant_id = tenant.id
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start")
-        time.sleep(0.05)
-    yield App(f"http://127.0.0.1:{port}", engine, tenant_id)
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+    with live_app(tmp_path) as (url, engine):
+        with system_session(engine) as session:
+            tenant = create_tenant(
+                session, CompanyData(name="Atelier Sommer", chart="skr03"), slug="atelier"
+            )
+            tenant_id = tenant.id
+        yield App(url, engine, tenant_id)
 
 
 def _booked_invoice(app: App, customer: str, iban: str, gross: str) -> int:
