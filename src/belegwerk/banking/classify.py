@@ -45,7 +45,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import BigInteger, ColumnElement, Table, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from belegwerk.banking import bulk, learn
+from belegwerk.banking import learn
 from belegwerk.banking.bank_postings import (
     SOURCE_TYPE,
     LineFacts,
@@ -65,6 +65,7 @@ from belegwerk.banking.rules import (
 )
 from belegwerk.books import journal
 from belegwerk.books.models import Category
+from belegwerk.core import bulk
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.db import owned_row
 from belegwerk.core.errors import BelegwerkError, Conflict, ValidationFailed
@@ -744,10 +745,7 @@ def accept_all(
     # with the same columns set, so mixed order would split it into thousands of statements.
     postings.sort(key=lambda row: row["tax_account"] is None)
     journal.post_many(session, postings)
-    bulk.audit_many(
-        session,
-        tenant_id,
-        actor,
+    audit_writer(session, tenant_id, actor).record_many(
         "accept",
         "bank_classification",
         (

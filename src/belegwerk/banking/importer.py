@@ -37,9 +37,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from belegwerk.banking.accounts import get_account
@@ -50,6 +50,7 @@ from belegwerk.banking.statement import (
     ParsedTransaction,
     RejectedRow,
 )
+from belegwerk.core import bulk
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.db import owned_row
 from belegwerk.core.documents import store_document
@@ -468,9 +469,6 @@ def _values(
     return rows
 
 
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-
-
 def _cents(rows: list[list[Any]]) -> None:
     """Money columns to integer cents in place (what the Money type stores)."""
     a_col, bal_col = _MONEY_COLUMNS
@@ -491,34 +489,22 @@ def _write(session: Session, rows: list[list[Any]]) -> None:
     """
     if not rows:
         return
-    dialect = session.get_bind().dialect
-    placeholder = _PLACEHOLDERS.get(dialect.paramstyle)
-    if placeholder is None:  # another driver: SQLAlchemy's own bulk insert
-        session.execute(insert(BankTransaction), [dict(zip(COLUMNS, r, strict=True)) for r in rows])
-        return
-    table = BankTransaction.__table__
-    to_date = table.c.booking_date.type.dialect_impl(dialect).bind_processor(dialect)
-    to_stamp = table.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
-    stamp = to_stamp(rows[0][-1]) if to_stamp else rows[0][-1]
+    table = cast(Table, BankTransaction.__table__)
+    to_date = bulk.binder(session, table, "booking_date")
+    stamp = bulk.binder(session, table, "created_at")(rows[0][-1])
     _cents(rows)
     b_col, v_col = _DATE_COLUMNS
-    if to_date is not None:
-        dates: dict[date, Any] = {}
-        for r in rows:
-            for col in (b_col, v_col):
-                day = r[col]
-                if day is not None:
-                    text = dates.get(day)
-                    if text is None:
-                        text = dates[day] = to_date(day)
-                    r[col] = text
+    dates: dict[date, Any] = {}  # a statement has few distinct days: convert each once
     for r in rows:
+        for col in (b_col, v_col):
+            day = r[col]
+            if day is not None:
+                text = dates.get(day)
+                if text is None:
+                    text = dates[day] = to_date(day)
+                r[col] = text
         r[-1] = stamp
-    sql = (
-        f"INSERT INTO {BankTransaction.__tablename__} ({', '.join(COLUMNS)}) "
-        f"VALUES ({', '.join(placeholder for _c in COLUMNS)})"
-    )
-    session.connection().exec_driver_sql(sql, [tuple(r) for r in rows])
+    bulk.insert_tuples(session, table, COLUMNS, [tuple(r) for r in rows])
 
 
 def _insert(

@@ -27,14 +27,15 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from belegwerk.banking import bank_postings, bulk
+from belegwerk.banking import bank_postings
 from belegwerk.banking import match_scoring as rules
 from belegwerk.banking.accounts import ledger_account
 from belegwerk.banking.importer import get_transaction
 from belegwerk.banking.models import BankAccount, BankTransaction, Classification, PaymentMatch
-from belegwerk.books import accounts, journal, payments
+from belegwerk.books import journal, payments
 from belegwerk.books.invoices import get_invoice, signed_payment_amount
 from belegwerk.books.models import CashProposal, Invoice, Party, Payment
+from belegwerk.core import bulk
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.dates import check_not_far_future
 from belegwerk.core.db import lock_tenant, owned_row
@@ -529,20 +530,12 @@ def _book_auto_links(
             insert(_PAYMENTS).returning(_PAYMENTS.c.id, sort_by_parameter_order=True), pay_rows
         ).scalars()
     )
-    receivables = accounts.account(chart, "receivables")
-    payables = accounts.account(chart, "payables")
     postings = []
     match_rows = []
     for pid, (tx, alloc, ledger, confidence, reasons) in zip(payment_ids, items, strict=True):
         inv = index.invoices[alloc.invoice_id]
-        debit, credit = (ledger, receivables) if inv.direction == "out" else (payables, ledger)
-        line = journal.transfer_line(
-            posting_date=tx.facts.booking_date,
-            debit_account=debit,
-            credit_account=credit,
-            amount=alloc.amount,
-            voucher=inv.number,
-            text=f"Zahlung {inv.number}",  # as payments.add_payment writes it
+        line = payments.settlement_line(
+            chart, inv.direction, inv.number, ledger, tx.facts.booking_date, alloc.amount
         )
         postings.append(journal.posting_row(tenant_id, payments.SOURCE_TYPE, pid, line))
         match_rows.append(
@@ -564,10 +557,7 @@ def _book_auto_links(
     _insert_matches(session, match_rows)
     # One record per link: the payment's creation (as add_payment records it) with the match
     # that caused it (found again by its payment id); half the audit rows of recording both.
-    bulk.audit_many(
-        session,
-        tenant_id,
-        actor,
+    audit_writer(session, tenant_id, actor).record_many(
         "create",
         "payment",
         (

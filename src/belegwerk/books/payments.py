@@ -108,8 +108,28 @@ def _overpaid(amount: Decimal, open_amount: Decimal, pending: Decimal) -> Valida
     )
 
 
-def _payment_text(inv: Invoice) -> str:
-    return f"Zahlung {inv.number}"
+def settlement_line(
+    chart: str, direction: str, number: str | None, money_account: str, day: date, amount: Decimal
+) -> journal.Line:
+    """The posting of a payment: money against receivables (outgoing invoice) or payables
+    against money (incoming invoice); no tax, that was booked with the invoice."""
+    if direction == "out":
+        debit, credit = money_account, accounts.account(chart, "receivables")
+    else:
+        debit, credit = accounts.account(chart, "payables"), money_account
+    return journal.transfer_line(
+        posting_date=day,
+        debit_account=debit,
+        credit_account=credit,
+        amount=amount,
+        voucher=number or "",
+        text=payment_text(number),
+    )
+
+
+def payment_text(number: str | None) -> str:
+    """Booking text of a payment (German: part of the records, not of the UI)."""
+    return f"Zahlung {number}"
 
 
 def add_payment(
@@ -191,26 +211,8 @@ def add_payment(
     session.flush()
     chart = journal.chart_of(session, tenant_id)
     money = money_account or accounts.account(chart, accounts.METHOD_ACCOUNT[method])
-    if inv.direction == "out":
-        debit, credit = money, accounts.account(chart, "receivables")
-    else:
-        debit, credit = accounts.account(chart, "payables"), money
-    journal.post(
-        session,
-        tenant_id,
-        SOURCE_TYPE,
-        payment.id,
-        [
-            journal.transfer_line(
-                posting_date=payment_date,
-                debit_account=debit,
-                credit_account=credit,
-                amount=value,
-                voucher=inv.number or "",
-                text=_payment_text(inv),
-            )
-        ],
-    )
+    line = settlement_line(chart, inv.direction, inv.number, money, payment_date, value)
+    journal.post(session, tenant_id, SOURCE_TYPE, payment.id, [line])
     session.flush()
     writer.record("create", "payment", payment.id, after=_snapshot(payment))
     return payment
@@ -314,7 +316,7 @@ def confirm_cash_proposal(
         tenant_id,
         CashEntryInput(
             entry_date=day,
-            description=f"{_payment_text(inv)} {party}".strip(),
+            description=f"{payment_text(inv.number)} {party}".strip(),
             category_id=category_id,
             direction="income" if inv.direction == "out" else "expense",
             amount=proposal.amount,

@@ -8,18 +8,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, event, select
+from sqlalchemy import ForeignKey, Integer, String, Table, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from belegwerk.core import bulk
 from belegwerk.core.db import Base, lock_tenant
 from belegwerk.core.types import UTCDateTime, utcnow
 
 GENESIS = "0" * 64
+_COLUMNS = (
+    "tenant_id",
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "entity_id",
+    "before",
+    "after",
+    "reason",
+    "prev_hash",
+    "hash",
+)
 
 
 class AuditEntry(Base):
@@ -39,6 +55,9 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+_TABLE = cast(Table, AuditEntry.__table__)
 
 
 def _jsonable(value: Any) -> Any:
@@ -138,6 +157,39 @@ class AuditWriter:
         self.session.add(entry)
         self.head = digest
         return entry
+
+    def record_many(
+        self,
+        action: str,
+        entity: str,
+        items: Iterable[tuple[object, dict[str, Any] | None, dict[str, Any] | None]],
+    ) -> int:
+        """One record per ``(entity_id, before, after)``, chained like :meth:`record`, written
+        in one driver-level insert (accepting 100,000 bank lines audits each of them)."""
+        self.session.flush()  # records added through record() come first in the chain
+        at = utcnow()
+        stamp = bulk.binder(self.session, _TABLE, "at")(at)
+        rows = []
+        for entity_id, before, after in items:
+            self.seq += 1
+            fields = dict(
+                tenant_id=self.tenant_id,
+                seq=self.seq,
+                at=at,
+                actor=self.actor,
+                action=action,
+                entity=entity,
+                entity_id=str(entity_id),
+                before=to_json(before),
+                after=to_json(after),
+                reason=None,
+                prev_hash=self.head,
+            )
+            self.head = compute_hash(**fields)  # type: ignore[arg-type]
+            fields.update(hash=self.head, at=stamp)
+            rows.append(tuple(fields[c] for c in _COLUMNS))
+        bulk.insert_tuples(self.session, _TABLE, _COLUMNS, rows)
+        return len(rows)
 
 
 def audit_writer(session: Session, tenant_id: int, actor: str = "local") -> AuditWriter:
