@@ -299,3 +299,25 @@ class Posting(Base):
     source_id: Mapped[int] = mapped_column(Integer)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("postings.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InvoiceDocument(Base):
+    """A file belonging to an invoice: the received original, the written PDF or XML, a
+    corrected copy or an attachment. The file itself is an immutable :class:`Document`; the
+    link is a record too (never changed, never deleted)."""
+
+    __tablename__ = "invoice_documents"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "document_id", "role"),
+        CheckConstraint(
+            "role IN ('original', 'pdf', 'xml', 'corrected', 'attachment')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    role: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120), default="local")

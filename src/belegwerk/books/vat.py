@@ -1,26 +1,28 @@
-"""VAT rates by date of supply (Leistungsdatum): the one place that knows which rates exist."""
+"""VAT rates by date of supply (Leistungsdatum), from the dated tax parameters."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
+from belegwerk.core import params
 from belegwerk.core.errors import ValidationFailed
 from belegwerk.core.i18n import _, format_date
 from belegwerk.core.money import CENT
 
-STANDARD_RATES = frozenset({Decimal(0), Decimal(7), Decimal(19)})
-# The temporary reduction of the second half of 2020 (Corona-Konjunkturpaket), by supply date.
-TEMPORARY_RATES = frozenset({Decimal(0), Decimal(5), Decimal(16)})
-TEMPORARY_FROM = date(2020, 7, 1)
-TEMPORARY_UNTIL = date(2020, 12, 31)
 
-
+@lru_cache(maxsize=8192)
 def allowed_rates(supply_date: date) -> frozenset[Decimal]:
-    """VAT rates valid for a supply (Leistungsdatum), not the invoice date."""
-    if TEMPORARY_FROM <= supply_date <= TEMPORARY_UNTIL:
-        return TEMPORARY_RATES
-    return STANDARD_RATES
+    """VAT rates valid for a supply (Leistungsdatum), not the invoice date: 0 % and the
+    standard and reduced rates of that day (16/5 % for 1 Jul – 31 Dec 2020)."""
+    return frozenset(
+        {
+            Decimal(0),
+            params.decimal("vat_reduced_rate", supply_date),
+            params.decimal("vat_standard_rate", supply_date),
+        }
+    )
 
 
 def check_rate(rate: Decimal, supply_date: date, field: str = "vat_rate") -> Decimal:
