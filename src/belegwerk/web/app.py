@@ -29,6 +29,8 @@ API_MODULES = (
     "belegwerk.tenancy.api",
     "belegwerk.books.api",
     "belegwerk.banking.api",
+    "belegwerk.tax.routes.euer",
+    "belegwerk.tax.routes.assets",
 )
 PAGE_MODULES = (
     "belegwerk.web.pages",
