@@ -562,7 +562,7 @@ def describe_method(method: str) -> str:
     return {
         "linear": _("linear by month"),
         "gwg": _("low-value asset (written off at once)"),
-        "pool": _("pool (Sammelposten, 5 years)"),
+        "pool": _("pool (Sammelposten)"),
         "digital": _("computer hardware/software, 1 year"),
     }[method]
 

@@ -46,6 +46,8 @@ PAGE_MODULES = (
     "belegwerk.banking.pages.transactions",
     "belegwerk.banking.pages.rules",
     "belegwerk.banking.pages.templates",
+    "belegwerk.tax.pages.euer",
+    "belegwerk.tax.pages.assets",
 )
 
 
