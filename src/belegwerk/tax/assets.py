@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from belegwerk.books.models import Category, Invoice, Posting
 from belegwerk.core.audit import audit_writer
@@ -527,11 +527,14 @@ class Offer:
 
 def offers(session: Session, tenant_id: int) -> list[Offer]:
     """Postings of Investitionen categories, neither reversed nor reversals, with no asset."""
-    mirror = aliased(Posting)
-    reversed_ = select(mirror.id).where(
-        mirror.tenant_id == tenant_id, mirror.reverses_id == Posting.id
+    # Uncorrelated sets, evaluated once: a correlated NOT EXISTS on postings.reverses_id (no
+    # index) would scan the journal once per posting.
+    reversed_ids = select(Posting.reverses_id).where(
+        Posting.tenant_id == tenant_id, Posting.reverses_id.is_not(None)
     )
-    linked = select(Asset.id).where(Asset.tenant_id == tenant_id, Asset.posting_id == Posting.id)
+    linked_ids = select(Asset.posting_id).where(
+        Asset.tenant_id == tenant_id, Asset.posting_id.is_not(None)
+    )
     rows = session.execute(
         select(Posting)
         .join(Category, Category.id == Posting.category_id)
@@ -539,8 +542,8 @@ def offers(session: Session, tenant_id: int) -> list[Offer]:
             Posting.tenant_id == tenant_id,
             Category.kind == ASSET_KIND,
             Posting.reverses_id.is_(None),
-            ~reversed_.exists(),
-            ~linked.exists(),
+            Posting.id.not_in(reversed_ids),
+            Posting.id.not_in(linked_ids),
         )
         .order_by(Posting.posting_date, Posting.id)
     ).scalars()

@@ -72,6 +72,7 @@ from belegwerk.core.types import Money
 INVOICE_SOURCE = "invoice"
 
 _TABLE: Table = Posting.__table__  # type: ignore[assignment]
+_CHUNK = 5000  # ids per IN list (PostgreSQL takes at most 65,535 parameters)
 _NAMES: tuple[str, ...] = tuple(c.name for c in _TABLE.columns)
 MONEY_COLUMNS: tuple[str, ...] = tuple(c.name for c in _TABLE.columns if isinstance(c.type, Money))
 # Scaled by the share like the tax; net is derived (gross less tax) so the three always add up.
@@ -330,37 +331,13 @@ def _paid_in(tenant_id: int, start: date, end: date) -> Select[Any]:
     )
 
 
-def _settled_in(tenant_id: int, start: date, end: date) -> Select[Any]:
-    """Invoices realised completely inside the period: no payment before it, and paid in full
-    by its end. Their items add up to the whole postings (see :func:`cash_totals`)."""
-    paid = (
-        select(
-            Payment.invoice_id.label("invoice_id"),
-            func.min(Payment.payment_date).label("first"),
-            func.sum(_signed_payment_cents()).label("paid"),
-        )
-        .where(Payment.tenant_id == tenant_id, Payment.payment_date <= end)
-        .group_by(Payment.invoice_id)
-        .subquery()
-    )
-    return (
-        select(Invoice.id)
-        .join(paid, paid.c.invoice_id == Invoice.id)
-        .where(
-            Invoice.tenant_id == tenant_id,
-            paid.c.first >= start,
-            paid.c.paid >= type_coerce(Invoice.gross_total, BigInteger),
-        )
-    )
-
-
 def _realised(
     session: Session,
     tenant_id: int,
     start: date,
     end: date,
     shape: _Shape,
-    invoices: Select[Any],
+    invoices: Select[Any] | Sequence[int],
 ) -> list[CashItem]:
     """The items of the selected invoices' payments in the period."""
     chart = journal.chart_of(session, tenant_id)
@@ -487,26 +464,46 @@ def cash_totals(
     width = len(keys)
     p = _TABLE.c
     direct = _direct_query(tenant_id, start, end, [*keys, *sums]).group_by(*keys)
-    settled = (
-        select(*keys, *sums)
+    for row in session.execute(direct).all():
+        add(tuple(row[:width]), row[width:])
+    paid_in = _paid_in(tenant_id, start, end)
+    # Per invoice paid in the period: its first payment and what was paid by the end.
+    settled: set[int] = set()
+    partly: list[int] = []
+    for invoice_id, first, paid, gross in session.execute(
+        select(
+            Payment.invoice_id,
+            func.min(Payment.payment_date),
+            func.sum(_signed_payment_cents()),
+            type_coerce(Invoice.gross_total, BigInteger),
+        )
+        .join(Invoice, Invoice.id == Payment.invoice_id)
         .where(
-            p.tenant_id == tenant_id,
-            p.source_type == INVOICE_SOURCE,
-            p.source_id.in_(_settled_in(tenant_id, start, end)),
+            Payment.tenant_id == tenant_id,
+            Payment.payment_date <= end,
+            Payment.invoice_id.in_(paid_in),
         )
-        .group_by(*keys)
+        .group_by(Payment.invoice_id, Invoice.gross_total)
+    ).all():
+        if first >= start and paid >= gross:
+            settled.add(invoice_id)  # realised completely inside the period
+        else:
+            partly.append(invoice_id)
+    postings = (
+        select(p.source_id, *keys, *sums)
+        .where(p.tenant_id == tenant_id, p.source_type == INVOICE_SOURCE, p.source_id.in_(paid_in))
+        .group_by(p.source_id, *keys)
     )
-    for query in (direct, settled):
-        for row in session.execute(query).all():
-            add(tuple(row[:width]), row[width:])
-    partly = _paid_in(tenant_id, start, end).where(
-        Payment.invoice_id.not_in(_settled_in(tenant_id, start, end))
-    )
-    for item in _realised(session, tenant_id, start, end, shape, partly):
-        add(
-            tuple(item.columns[name] for name in by),
-            [to_cents(item.columns[name]) for name in MONEY_COLUMNS],
-        )
+    for row in session.execute(postings).all():
+        if row[0] in settled:
+            add(tuple(row[1 : width + 1]), row[width + 1 :])
+    for chunk in range(0, len(partly), _CHUNK):
+        ids = partly[chunk : chunk + _CHUNK]
+        for item in _realised(session, tenant_id, start, end, shape, ids):
+            add(
+                tuple(item.columns[name] for name in by),
+                [to_cents(item.columns[name]) for name in MONEY_COLUMNS],
+            )
     return {
         key: CashTotal(
             key=key,

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from belegwerk.books.models import Invoice
@@ -88,11 +88,13 @@ def _regular(facts: _InvoiceFacts, others: Sequence[_InvoiceFacts]) -> bool:
 
 
 def _invoices(
-    session: Session, tenant_id: int, ids: set[int]
+    session: Session, tenant_id: int, ids: set[int], windows: Sequence[tuple[date, date]]
 ) -> tuple[dict[int, _InvoiceFacts], dict[int, list[_InvoiceFacts]]]:
-    """The window's invoices, and the booked invoices of their parties around them."""
+    """The window's invoices that can move (due inside a window, with a party), and the booked
+    invoices of their parties around them."""
     if not ids:
         return {}, {}
+    due_in_window = or_(*(Invoice.due_date.between(start, end) for start, end in windows))
     columns = (
         Invoice.id,
         Invoice.party_id,
@@ -104,7 +106,12 @@ def _invoices(
     own = {
         row[0]: _InvoiceFacts(*row)
         for row in session.execute(
-            select(*columns).where(Invoice.tenant_id == tenant_id, Invoice.id.in_(ids))
+            select(*columns).where(
+                Invoice.tenant_id == tenant_id,
+                Invoice.id.in_(ids),
+                Invoice.party_id.is_not(None),
+                due_in_window,
+            )
         ).all()
     }
     parties = {f.party_id for f in own.values() if f.party_id is not None}
@@ -160,7 +167,9 @@ def moves_for(
     ``year``. A VAT prepayment moves only when paid (``is_outflow``), not when refunded."""
     days = window_days(year)
     ids = {i.invoice_id for i in items if i.invoice_id is not None}
-    own, by_party = _invoices(session, tenant_id, ids)
+    own, by_party = _invoices(
+        session, tenant_id, ids, [window(turn, days) for turn in (year, year + 1)]
+    )
     moves = []
     for item in items:
         turn = _turn(item.flow_date)
