@@ -18,7 +18,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,42 +28,27 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.banking.scenarios
 
+from booking import setup  # the same fresh database and tenant as the booking benchmark
 from tests.banking.scenarios import make_account, store_transactions
 
 from belegwerk.banking.matching import match_transactions
 from belegwerk.books import cash
-from belegwerk.books.categories import category_by_key, sync_master_categories
+from belegwerk.books.categories import category_by_key
 from belegwerk.books.invoice_calc import LineInput
 from belegwerk.books.invoices import InvoiceInput, book_invoices_bulk
 from belegwerk.books.models import Invoice, Party, Payment, Posting
 from belegwerk.books.payments import add_payment
-from belegwerk.core.db import make_engine, system_session, tenant_session
-from belegwerk.core.guards import APP_ROLE
-from belegwerk.core.migrate import upgrade
+from belegwerk.core.db import tenant_session
 from belegwerk.tax.assets import AssetInput, create_asset
 from belegwerk.tax.cash_basis import cash_items, cash_totals
 from belegwerk.tax.euer import euer_report
-from belegwerk.tenancy.service import CompanyData, create_tenant
 
 YEAR = 2025
 START, END = date(YEAR, 1, 1), date(YEAR, 12, 31)
 D = Decimal
 OUT_INVOICES = 10_000
 IN_INVOICES = 3_000
-CASH_ENTRIES = 22_000
-
-
-def setup(url: str, pg: bool) -> tuple[Engine, int]:
-    upgrade(url)
-    engine = make_engine(url, APP_ROLE if pg else None)
-    with system_session(engine) as s:
-        sync_master_categories(s)
-        tenant = create_tenant(
-            s,
-            CompanyData(name="Bench EÜR", chart="skr03", vat_accounting="cash"),
-            slug=f"bench-{uuid.uuid4().hex[:6]}",
-        )
-    return engine, tenant.id
+CASH_ENTRIES = 26_000
 
 
 def _parties(session: Session, tenant_id: int) -> tuple[list[int], list[int]]:

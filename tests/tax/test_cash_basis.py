@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from belegwerk.banking.classify import decide
@@ -25,7 +24,7 @@ from belegwerk.core.errors import ValidationFailed
 from belegwerk.core.money import distribute_cents
 from belegwerk.tax.cash_basis import CashItem, cash_items, cash_totals
 from tests.banking.classify_helpers import add_tx, make_account, make_batch
-from tests.books.test_invoices import booked, ln
+from tests.books.test_invoices import booked, ln, postings
 
 D = Decimal
 YEAR_2025 = (date(2025, 1, 1), date(2025, 12, 31))
@@ -47,17 +46,7 @@ def of_invoice(items: Sequence[CashItem], inv: Invoice) -> list[CashItem]:
 
 
 def invoice_postings(session: Session, tenant_id: int, inv: Invoice) -> list[Posting]:
-    return list(
-        session.scalars(
-            select(Posting)
-            .where(
-                Posting.tenant_id == tenant_id,
-                Posting.source_type == "invoice",
-                Posting.source_id == inv.id,
-            )
-            .order_by(Posting.id)
-        )
-    )
+    return postings(session, tenant_id, inv.id)
 
 
 def mixed_invoice(session: Session, tenant_id: int, issue: date) -> Invoice:

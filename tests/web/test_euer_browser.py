@@ -11,13 +11,11 @@ Skips when /usr/bin/chromium (or Playwright) is missing, unless BELEGWERK_REQUIR
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
 from belegwerk.books.cash import set_opening_balance
 from belegwerk.core.db import session_factory, system_session
@@ -25,17 +23,10 @@ from belegwerk.tenancy.service import CompanyData, create_tenant
 from tests.tax.test_cash_basis import pay
 from tests.tax.test_euer import cash, purchase
 from tests.web.live import live_app
-from tests.web.test_bank_browser import Shots, _browser_page
+from tests.web.test_bank_browser import App, Shots, _browser_page
 
 pytestmark = pytest.mark.browser
 D = Decimal
-
-
-@dataclass
-class App:
-    url: str
-    engine: Engine
-    tenant_id: int
 
 
 @pytest.fixture
