@@ -172,6 +172,8 @@ class Payment(Base):
     """Money received or paid against an invoice; immutable, corrected by a reversal row."""
 
     __tablename__ = "payments"
+    # The cash-basis view (EÜR, Ist-UStVA, EKS) selects the payments of a period.
+    __table_args__ = (Index("ix_payments_tenant_date", "tenant_id", "payment_date"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)

@@ -19,6 +19,7 @@ Every line can be opened (:func:`line_detail`) to the postings and payments behi
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ from belegwerk.tenancy.models import Company
 from belegwerk.tenancy.service import get_company
 
 GROUP_BY = ("category_id", "debit_account", "credit_account")
+# Legal forms that keep books with a balance sheet (§ 238 HGB, § 8 KStG), recognised by name.
+CORPORATION = re.compile(r"\b(GmbH|gGmbH|UG|AG|SE|KGaA|eG)\b")
 INVESTMENT = "investment"  # pseudo key: net of capitalised purchases (no Kennzahl)
 
 
@@ -468,6 +471,18 @@ def _notices(
                     "No form for {year} is stored yet; the Kennzahlen and ELSTER field names of "
                     "the form {form_year} are used."
                 ).format(year=year, form_year=ctx.form_year),
+            )
+        )
+    if CORPORATION.search(ctx.company.name):
+        out.append(
+            Notice(
+                "euer.corporation",
+                "warning",
+                _(
+                    "{name} looks like a corporation; corporations determine their profit by "
+                    "balance sheet, the Anlage EÜR is for sole proprietors, freelancers and "
+                    "partnerships."
+                ).format(name=ctx.company.name),
             )
         )
     if ctx.company.fiscal_year_start_month != 1:
