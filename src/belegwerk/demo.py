@@ -655,4 +655,24 @@ def load_demo(engine: Engine, *, seed: int = 2026, today: date | None = None) ->
     load_bank_demo(
         engine, gmbh, iban=GMBH_IBAN, account_type="business", rng=rng, end=end, private_lines=False
     )
+    _register_investments(engine, freelancer, "camera")
     return [freelancer, gmbh]
+
+
+def _register_investments(engine: Engine, tenant_id: int, asset_type: str) -> None:
+    """The purchases booked as investments go into the asset register (Anlage EÜR AfA)."""
+    from belegwerk.tax import assets
+
+    with tenant_session(tenant_id, engine) as s:
+        for offer in assets.offers(s, tenant_id):
+            assets.create_asset(
+                s,
+                tenant_id,
+                assets.AssetInput(
+                    name=offer.text,
+                    acquisition_date=offer.posting_date,
+                    net_cost=offer.net_amount,
+                    asset_type=asset_type,
+                    posting_id=offer.posting_id,
+                ),
+            )
