@@ -136,8 +136,7 @@ def vat_total_sum(ctx: RuleContext) -> Iterator[Hit]:
     )
     if ctx.syntax is Syntax.UBL:
         # Per cac:TaxTotal that has subtotals: its TaxAmount equals their sum.
-        root = Node(ctx.root, ctx.invoice.source.xpath, UBL_NS)
-        for tax_total in root.children("cac:TaxTotal"):
+        for tax_total in _tax_totals(ctx):
             subtotals = [s.amount("cbc:TaxAmount") for s in tax_total.children("cac:TaxSubtotal")]
             if not subtotals:
                 continue
@@ -159,6 +158,15 @@ def vat_total_sum(ctx: RuleContext) -> Iterator[Hit]:
                 amount.source,
                 message.format(stated=_money(amount.value), expected=_money(breakdown)),
             )
+
+
+def _tax_totals(ctx: RuleContext) -> list[Node]:
+    """The UBL ``cac:TaxTotal`` groups, without indexing the whole (possibly huge) document."""
+    found = list(ctx.root.iterchildren(f"{{{UBL_NS['cac']}}}TaxTotal"))
+    base = ctx.invoice.source.xpath + "/cac:TaxTotal"
+    if len(found) == 1:
+        return [Node(found[0], base, UBL_NS)]
+    return [Node(el, f"{base}[{i}]", UBL_NS) for i, el in enumerate(found, 1)]
 
 
 @rule("BR-CO-15", bt="BT-112")
