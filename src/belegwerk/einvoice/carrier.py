@@ -40,18 +40,22 @@ def unreadable(code: str, message: str, file_name: str, **detail: object) -> Val
     return ValidationFailed(f"einvoice.{code}", message, [{"file": file_name, **detail}])
 
 
+def too_large(file_name: str, size: int) -> ValidationFailed:
+    return unreadable(
+        "too_large",
+        _("The file {name} is larger than {limit} MB.").format(
+            name=file_name, limit=MAX_FILE_BYTES // (1024 * 1024)
+        ),
+        file_name,
+        bytes=size,
+        limit=MAX_FILE_BYTES,
+    )
+
+
 def open_carrier(content: bytes, file_name: str) -> Payload:
     """Find the invoice XML in ``content``; ValidationFailed when the file cannot be read."""
     if len(content) > MAX_FILE_BYTES:
-        raise unreadable(
-            "too_large",
-            _("The file {name} is larger than {limit} MB.").format(
-                name=file_name, limit=MAX_FILE_BYTES // (1024 * 1024)
-            ),
-            file_name,
-            bytes=len(content),
-            limit=MAX_FILE_BYTES,
-        )
+        raise too_large(file_name, len(content))
     head = content[:_PDF_HEAD]
     stripped = head.lstrip(b" \t\r\n\x00").removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     if not stripped:

@@ -8,7 +8,7 @@ after a schema violation, as the official validators do, so a user sees every pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from belegwerk.core.errors import ValidationFailed
@@ -16,7 +16,7 @@ from belegwerk.core.i18n import _
 from belegwerk.core.safe_xml import parse_xml
 from belegwerk.einvoice import rules as _rules  # noqa: F401  (registers the rules)
 from belegwerk.einvoice.carrier import MAX_FILE_BYTES, Container, Payload, open_carrier
-from belegwerk.einvoice.detect import Detection, Dialect, detect
+from belegwerk.einvoice.detect import Detection, Dialect, Format, Profile, detect
 from belegwerk.einvoice.findings import Finding, Layer, Location, Severity, Strictness, Verdict
 from belegwerk.einvoice.model import Invoice
 from belegwerk.einvoice.parse_cii import D16B, ZUGFERD1, parse_cii
@@ -60,7 +60,10 @@ def validate_file(
         root = _xml_root(payload, file_name, report)
         if root is None:
             return report
-        report.detection = detection = detect(root, file_name)
+        detection = detect(root, file_name)
+        if payload.container is Container.PDF and detection.profile is Profile.EN16931:
+            detection = replace(detection, format=Format.FACTUR_X)  # a PDF/A-3 with CII is one
+        report.detection = detection
     except ValidationFailed as exc:
         report.error = exc
         return report

@@ -29,6 +29,7 @@ API_MODULES = (
     "belegwerk.tenancy.api",
     "belegwerk.books.api",
     "belegwerk.banking.api",
+    "belegwerk.einvoice.api",
 )
 PAGE_MODULES = (
     "belegwerk.web.pages",
