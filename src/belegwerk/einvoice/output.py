@@ -86,8 +86,11 @@ def _finding_line(finding: Finding) -> str:
     }[finding.severity]
     term = f" ({finding.bt})" if finding.bt else ""
     where = ""
-    if finding.location is not None:
-        line = finding.location.line
-        where = f" [{_('line')} {line}: {finding.location.xpath}]" if line else ""
-        where = where or f" [{finding.location.xpath}]"
+    if finding.location is not None and finding.location.line:
+        place = _("line {line}: {xpath}").format(
+            line=finding.location.line, xpath=finding.location.xpath
+        )
+        where = f" [{place}]"
+    elif finding.location is not None:
+        where = f" [{finding.location.xpath}]"
     return f"  {kind} {finding.rule}{term}: {finding.message}{where}"

@@ -86,7 +86,7 @@ def validate_schema(root: Any, detection: Detection, prefixes: dict[str, str]) -
     label = SCHEMA_LABELS[key]
     findings = []
     for entry in list(schema.error_log)[:MAX_XSD_FINDINGS]:
-        message = _readable(entry.message, prefixes)
+        message = _german(_readable(entry.message, prefixes))
         findings.append(
             Finding(
                 rule="XSD",
@@ -99,6 +99,57 @@ def validate_schema(root: Any, detection: Detection, prefixes: dict[str, str]) -
             )
         )
     return findings
+
+
+_EL = r"Element '(?P<el>[^']+)'"
+_LIBXML = (
+    (
+        _EL + r": This element is not expected\. Expected is one of \( (?P<exp>.+) \)\.",
+        "element_expected_one_of",
+    ),
+    (_EL + r": This element is not expected\. Expected is \( (?P<exp>.+) \)\.", "element_expected"),
+    (_EL + r": This element is not expected\.", "element_unexpected"),
+    (
+        _EL + r": Missing child element\(s\)\. Expected is(?: one of)? \( (?P<exp>.+) \)\.",
+        "missing_child",
+    ),
+    (
+        _EL + r": '(?P<val>.*)' is not a valid value of the (?:local )?(?:atomic|union) type "
+        r"'(?P<type>[^']+)'\.",
+        "bad_value",
+    ),
+    (
+        _EL + r", attribute '(?P<att>[^']+)': The attribute '[^']+' is not allowed\.",
+        "attribute_not_allowed",
+    ),
+    (_EL + r": The attribute '(?P<att>[^']+)' is required but missing\.", "attribute_missing"),
+    (_EL + r": No matching global declaration available for the validation root\.", "wrong_root"),
+)
+_LIBXML_PATTERNS = tuple((re.compile(pattern, re.DOTALL), key) for pattern, key in _LIBXML)
+
+
+def _german(message: str) -> str:
+    """The common libxml2 schema messages in the user's language; others stay as they are."""
+    text = message.strip()
+    for pattern, key in _LIBXML_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        values = match.groupdict()
+        templates = {
+            "element_expected_one_of": _(
+                "element {el} is not expected here; expected is one of: {exp}."
+            ),
+            "element_expected": _("element {el} is not expected here; expected is: {exp}."),
+            "element_unexpected": _("element {el} is not expected here."),
+            "missing_child": _("element {el} lacks a child element; expected is: {exp}."),
+            "bad_value": _("element {el}: '{val}' is not a valid value of the type {type}."),
+            "attribute_not_allowed": _("element {el}: the attribute {att} is not allowed."),
+            "attribute_missing": _("element {el}: the attribute {att} is required but missing."),
+            "wrong_root": _("the root element {el} is not declared in this schema."),
+        }
+        return templates[key].format(**values)
+    return text
 
 
 def _readable(text: str, prefixes: dict[str, str]) -> str:
