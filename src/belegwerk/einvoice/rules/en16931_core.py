@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from belegwerk.core.i18n import _
 from belegwerk.einvoice.detect import Syntax
-from belegwerk.einvoice.model import Party, Totals
+from belegwerk.einvoice.model import Party
 from belegwerk.einvoice.rules.registry import Hit, RuleContext, rule
 from belegwerk.einvoice.rules.xpath import blank
 from belegwerk.einvoice.values import Text
@@ -101,38 +101,34 @@ def _country(ctx: RuleContext, party: Party | None, message: str) -> Iterator[Hi
         yield Hit(address.source, message)
 
 
-def _declared(ctx: RuleContext) -> Totals | None:
-    """The document totals element (UBL LegalMonetaryTotal, CII header summation), if any."""
-    totals = ctx.invoice.totals
-    return totals if totals is not None and totals.declared else None
+def _missing_total(ctx: RuleContext, term: str, message: str) -> Iterator[Hit]:
+    totals = ctx.totals
+    if totals is not None and getattr(totals, term) is None:
+        yield Hit(totals.source, message)
 
 
 @rule("BR-12", bt="BT-106")
 def line_net_total(ctx: RuleContext) -> Iterator[Hit]:
-    totals = _declared(ctx)
-    if totals is not None and totals.line_net is None:
-        yield Hit(totals.source, _("The totals lack the sum of line net amounts (BT-106)."))
+    message = _("The totals lack the sum of line net amounts (BT-106).")
+    yield from _missing_total(ctx, "line_net", message)
 
 
 @rule("BR-13", bt="BT-109")
 def total_without_vat(ctx: RuleContext) -> Iterator[Hit]:
-    totals = _declared(ctx)
-    if totals is not None and totals.tax_exclusive is None:
-        yield Hit(totals.source, _("The totals lack the total amount without VAT (BT-109)."))
+    message = _("The totals lack the total amount without VAT (BT-109).")
+    yield from _missing_total(ctx, "tax_exclusive", message)
 
 
 @rule("BR-14", bt="BT-112")
 def total_with_vat(ctx: RuleContext) -> Iterator[Hit]:
-    totals = _declared(ctx)
-    if totals is not None and totals.tax_inclusive is None:
-        yield Hit(totals.source, _("The totals lack the total amount with VAT (BT-112)."))
+    message = _("The totals lack the total amount with VAT (BT-112).")
+    yield from _missing_total(ctx, "tax_inclusive", message)
 
 
 @rule("BR-15", bt="BT-115")
 def amount_due(ctx: RuleContext) -> Iterator[Hit]:
-    totals = _declared(ctx)
-    if totals is not None and totals.payable is None:
-        yield Hit(totals.source, _("The totals lack the amount due for payment (BT-115)."))
+    message = _("The totals lack the amount due for payment (BT-115).")
+    yield from _missing_total(ctx, "payable", message)
 
 
 @rule("BR-16", bt="BG-25")

@@ -21,18 +21,13 @@ from belegwerk.einvoice.rules.xpath import is_true, nonzero, number, round2, tot
 from belegwerk.einvoice.xmlnode import Node
 
 
-def _totals(ctx: RuleContext) -> Totals | None:
-    totals = ctx.invoice.totals
-    return totals if totals is not None and totals.declared else None
-
-
 def _money(value: Decimal | None) -> str:
     return "–" if value is None else format_money(value, currency=False)
 
 
 @rule("BR-CO-10", bt="BT-106")
 def line_net_sum(ctx: RuleContext) -> Iterator[Hit]:
-    totals = _totals(ctx)
+    totals = ctx.totals
     if totals is None:
         return
     stated = number(totals.line_net)
@@ -53,7 +48,7 @@ def line_net_sum(ctx: RuleContext) -> Iterator[Hit]:
 def _sum_rule(
     ctx: RuleContext, charge: bool, stated_amount_of: str, message_missing: str, message: str
 ) -> Iterator[Hit]:
-    totals = _totals(ctx)
+    totals = ctx.totals
     if totals is None:
         return
     stated_amount = getattr(totals, stated_amount_of)
@@ -106,7 +101,7 @@ def charge_sum(ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("BR-CO-13", bt="BT-109")
 def total_without_vat_sum(ctx: RuleContext) -> Iterator[Hit]:
-    totals = _totals(ctx)
+    totals = ctx.totals
     if totals is None:
         return
     stated = number(totals.tax_exclusive)
@@ -147,7 +142,7 @@ def vat_total_sum(ctx: RuleContext) -> Iterator[Hit]:
                 where = amount.source if amount else tax_total.location
                 yield Hit(where, message.format(stated=_money(stated), expected=_money(expected)))
         return
-    totals = _totals(ctx)
+    totals = ctx.totals
     currency = ctx.invoice.currency
     if totals is None or currency is None:
         return
@@ -178,7 +173,7 @@ def total_with_vat_sum(ctx: RuleContext) -> Iterator[Hit]:
     in_currency = [a for a in amounts if a.currency == inv.currency.value]
     for amount in in_currency:
         amount.require()
-    declared = _totals(ctx)
+    declared = ctx.totals
     with_vat = number(declared.tax_inclusive) if declared else None
     without_vat = number(declared.tax_exclusive) if declared else None
     vat = in_currency[0].value if len(in_currency) == 1 else None
@@ -207,7 +202,7 @@ def total_with_vat_sum(ctx: RuleContext) -> Iterator[Hit]:
 
 @rule("BR-CO-16", bt="BT-115")
 def amount_due_sum(ctx: RuleContext) -> Iterator[Hit]:
-    totals = _totals(ctx)
+    totals = ctx.totals
     if totals is None:
         return
     payable = number(totals.payable)

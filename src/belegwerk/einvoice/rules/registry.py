@@ -21,7 +21,7 @@ from typing import Any
 from belegwerk.core.i18n import _
 from belegwerk.einvoice.detect import Detection, Syntax
 from belegwerk.einvoice.findings import Finding, Layer, Location, Severity
-from belegwerk.einvoice.model import Invoice
+from belegwerk.einvoice.model import Invoice, Totals
 from belegwerk.einvoice.values import MalformedValue
 
 
@@ -48,6 +48,13 @@ class RuleContext:
     @property
     def syntax(self) -> Syntax:
         return self.detection.syntax
+
+    @property
+    def totals(self) -> Totals | None:
+        """The document totals element (UBL LegalMonetaryTotal, CII header summation), if any;
+        the CEN rules on BG-22 have it as their context."""
+        totals = self.invoice.totals
+        return totals if totals is not None and totals.declared else None
 
 
 Check = Callable[[RuleContext], Iterable[Hit]]
