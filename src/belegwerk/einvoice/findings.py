@@ -36,7 +36,7 @@ class Layer(StrEnum):
     PROFILE = "profile"  # ZUGFeRD / Factur-X profile rules
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Location:
     """Where in the XML: an XPath with prefixes (``/ubl:Invoice/cac:InvoiceLine[2]/cbc:ID``)
     and the source line, when the parser knows it."""

@@ -196,18 +196,15 @@ def _party(node: Node) -> Party:
         party.trading_name = legal.text("ram:TradingBusinessName")
     contact = node.child("ram:DefinedTradeContact")
     if contact is not None:
-        phone = contact.path_to("ram:TelephoneUniversalCommunication", "ram:CompleteNumber")
-        email = contact.path_to("ram:EmailURIUniversalCommunication", "ram:URIID")
         party.contact = Contact(
             contact.location,
             contact.text("ram:PersonName") or contact.text("ram:DepartmentName"),
-            phone.as_text() if phone is not None else None,
-            email.as_text() if email is not None else None,
+            contact.text("ram:TelephoneUniversalCommunication/ram:CompleteNumber"),
+            contact.text("ram:EmailURIUniversalCommunication/ram:URIID"),
         )
     address = node.child("ram:PostalTradeAddress")
     party.address = _address(address) if address is not None else None
-    uri = node.path_to("ram:URIUniversalCommunication", "ram:URIID")
-    party.electronic_address = uri.as_text("schemeID") if uri is not None else None
+    party.electronic_address = node.text("ram:URIUniversalCommunication/ram:URIID", "schemeID")
     for registration in node.children("ram:SpecifiedTaxRegistration"):
         ident = registration.text("ram:ID", "schemeID")
         if ident is None:
@@ -282,8 +279,7 @@ def _settlement(node: Node, inv: Invoice, v: Vocabulary) -> None:
                 _date(ref.child("ram:FormattedIssueDateTime"), "qdt:DateTimeString"),
             )
         )
-    account = node.path_to("ram:ReceivableSpecifiedTradeAccountingAccount", "ram:ID")
-    inv.buyer_accounting_ref = account.as_text() if account is not None else None
+    inv.buyer_accounting_ref = node.text("ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID")
 
 
 def _payment(
@@ -295,23 +291,23 @@ def _payment(
         means_text=node.text("ram:Information"),
         remittance_info=remittance,
     )
-    bic = node.path_to("ram:PayeeSpecifiedCreditorFinancialInstitution", "ram:BICID")
+    bic = node.text("ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID")
     for account in node.children("ram:PayeePartyCreditorFinancialAccount"):
         payment.credit_transfers.append(
             CreditTransfer(
                 account.location,
                 account.text("ram:IBANID") or account.text("ram:ProprietaryID"),
                 account.text("ram:AccountName"),
-                bic.as_text() if bic is not None else None,
+                bic,
             )
         )
     card = node.child("ram:ApplicableTradeSettlementFinancialCard")
     if card is not None:
         payment.card_pan = card.text("ram:ID")
         payment.card_holder = card.text("ram:CardholderName")
-    debtor = node.path_to("ram:PayerPartyDebtorFinancialAccount", "ram:IBANID")
+    debtor = node.text("ram:PayerPartyDebtorFinancialAccount/ram:IBANID")
     if debtor is not None:
-        payment.debited_account = debtor.as_text()
+        payment.debited_account = debtor
         payment.mandate_id = mandate
         payment.creditor_id = creditor_id
     return payment
@@ -370,8 +366,7 @@ def _line(node: Node, v: Vocabulary) -> Line:
     if document is not None:
         line.id = document.text("ram:LineID")
         line.parent_line_id = document.text("ram:ParentLineID")
-        note = document.path_to("ram:IncludedNote", "ram:Content")
-        line.note = note.as_text() if note is not None else None
+        line.note = document.text("ram:IncludedNote/ram:Content")
     product = node.child("ram:SpecifiedTradeProduct")
     if product is not None:
         _product(product, line)
@@ -405,8 +400,7 @@ def _product(product: Node, line: Line) -> None:
         code = classification.text("ram:ClassCode", "listID")
         if code is not None:
             line.classifications.append(code)
-    origin = product.path_to("ram:OriginTradeCountry", "ram:ID")
-    line.origin_country = origin.as_text() if origin is not None else None
+    line.origin_country = product.text("ram:OriginTradeCountry/ram:ID")
 
 
 def _line_agreement(agreement: Node, line: Line, v: Vocabulary) -> None:
@@ -439,5 +433,4 @@ def _line_settlement(settlement: Node, line: Line, v: Vocabulary) -> None:
         type_code = ref.text("ram:TypeCode")
         if type_code is not None and type_code.value == "130":
             line.object_id = ref.text(v.reference_id, "schemeID")
-    account = settlement.path_to("ram:ReceivableSpecifiedTradeAccountingAccount", "ram:ID")
-    line.accounting_ref = account.as_text() if account is not None else None
+    line.accounting_ref = settlement.text("ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID")

@@ -129,17 +129,15 @@ def _note(node: Node) -> Note:
 
 
 def _address(node: Node) -> Address:
-    line3 = node.path_to("cac:AddressLine", "cbc:Line")
-    country = node.path_to("cac:Country", "cbc:IdentificationCode")
     return Address(
         node.location,
         line1=node.text("cbc:StreetName"),
         line2=node.text("cbc:AdditionalStreetName"),
-        line3=line3.as_text() if line3 is not None else None,
+        line3=node.text("cac:AddressLine/cbc:Line"),
         city=node.text("cbc:CityName"),
         postcode=node.text("cbc:PostalZone"),
         subdivision=node.text("cbc:CountrySubentity"),
-        country=country.as_text() if country is not None else None,
+        country=node.text("cac:Country/cbc:IdentificationCode"),
     )
 
 
@@ -150,19 +148,17 @@ def _party(node: Node) -> Party:
         party.name = legal.text("cbc:RegistrationName")
         party.legal_id = legal.text("cbc:CompanyID", "schemeID")
         party.legal_info = legal.text("cbc:CompanyLegalForm")
-    trading = node.path_to("cac:PartyName", "cbc:Name")
-    if trading is not None:
-        party.trading_name = trading.as_text()
-        if party.name is None:  # payee and tax representative name their party here
-            party.name = party.trading_name
+    party.trading_name = node.text("cac:PartyName/cbc:Name")
+    if party.name is None:  # payee and tax representative name their party here
+        party.name = party.trading_name
     for ident in node.children("cac:PartyIdentification"):
         value = ident.text("cbc:ID", "schemeID")
         if value is not None:
             party.identifiers.append(value)
     for scheme in node.children("cac:PartyTaxScheme"):
         company_id = scheme.text("cbc:CompanyID")
-        scheme_id = scheme.path_to("cac:TaxScheme", "cbc:ID")
-        if scheme_id is not None and scheme_id.as_text().value == "VAT":
+        scheme_id = scheme.text("cac:TaxScheme/cbc:ID")
+        if scheme_id is not None and scheme_id.value == "VAT":
             party.vat_id = party.vat_id or company_id
         else:
             party.tax_number = party.tax_number or company_id
@@ -187,8 +183,7 @@ def _delivery(node: Node) -> Delivery:
         delivery.location_id = location.text("cbc:ID", "schemeID")
         address = location.child("cac:Address")
         delivery.address = _address(address) if address is not None else None
-    name = node.path_to("cac:DeliveryParty", "cac:PartyName", "cbc:Name")
-    delivery.party_name = name.as_text() if name is not None else None
+    delivery.party_name = node.text("cac:DeliveryParty/cac:PartyName/cbc:Name")
     return delivery
 
 
@@ -219,13 +214,12 @@ def _payment(node: Node, creditor_id: Text | None) -> Payment:
     if code is not None and name:
         payment.means_text = Text(name, code.location)
     for account in node.children("cac:PayeeFinancialAccount"):
-        branch = account.path_to("cac:FinancialInstitutionBranch", "cbc:ID")
         payment.credit_transfers.append(
             CreditTransfer(
                 account.location,
                 account.text("cbc:ID"),
                 account.text("cbc:Name"),
-                branch.as_text() if branch is not None else None,
+                account.text("cac:FinancialInstitutionBranch/cbc:ID"),
             )
         )
     card = node.child("cac:CardAccount")
@@ -235,8 +229,7 @@ def _payment(node: Node, creditor_id: Text | None) -> Payment:
     mandate = node.child("cac:PaymentMandate")
     if mandate is not None:
         payment.mandate_id = mandate.text("cbc:ID")
-        debited = mandate.path_to("cac:PayerFinancialAccount", "cbc:ID")
-        payment.debited_account = debited.as_text() if debited is not None else None
+        payment.debited_account = mandate.text("cac:PayerFinancialAccount/cbc:ID")
         payment.creditor_id = creditor_id
     return payment
 
@@ -314,8 +307,7 @@ def _line(node: Node, credit_line: bool) -> Line:
         type_code = ref.text("cbc:DocumentTypeCode")
         if type_code is not None and type_code.value == "130":
             line.object_id = ref.text("cbc:ID", "schemeID")
-    order_line = node.path_to("cac:OrderLineReference", "cbc:LineID")
-    line.order_line_ref = order_line.as_text() if order_line is not None else None
+    line.order_line_ref = node.text("cac:OrderLineReference/cbc:LineID")
     period = node.child("cac:InvoicePeriod")
     line.period = _period(period) if period is not None else None
     line.allowances_charges = [_allowance_charge(n) for n in node.children("cac:AllowanceCharge")]
@@ -336,20 +328,14 @@ def _line(node: Node, credit_line: bool) -> Line:
 def _item(item: Node, line: Line) -> None:
     line.item_name = item.text("cbc:Name")
     line.item_description = item.text("cbc:Description")
-    for name, attr in (
-        ("cac:SellersItemIdentification", "seller_item_id"),
-        ("cac:BuyersItemIdentification", "buyer_item_id"),
-    ):
-        ident = item.path_to(name, "cbc:ID")
-        setattr(line, attr, ident.as_text() if ident is not None else None)
-    standard = item.path_to("cac:StandardItemIdentification", "cbc:ID")
-    line.standard_item_id = standard.as_text("schemeID") if standard is not None else None
+    line.seller_item_id = item.text("cac:SellersItemIdentification/cbc:ID")
+    line.buyer_item_id = item.text("cac:BuyersItemIdentification/cbc:ID")
+    line.standard_item_id = item.text("cac:StandardItemIdentification/cbc:ID", "schemeID")
     for classification in item.children("cac:CommodityClassification"):
         code = classification.text("cbc:ItemClassificationCode", "listID")
         if code is not None:
             line.classifications.append(code)
-    origin = item.path_to("cac:OriginCountry", "cbc:IdentificationCode")
-    line.origin_country = origin.as_text() if origin is not None else None
+    line.origin_country = item.text("cac:OriginCountry/cbc:IdentificationCode")
     category = item.child("cac:ClassifiedTaxCategory")
     if category is not None:
         line.vat_category = category.text("cbc:ID")
@@ -369,8 +355,7 @@ def _attachment(ref: Node, type_code: Text | None) -> Attachment:
     )
     carrier = ref.child("cac:Attachment")
     if carrier is not None:
-        uri = carrier.path_to("cac:ExternalReference", "cbc:URI")
-        attachment.uri = uri.as_text() if uri is not None else None
+        attachment.uri = carrier.text("cac:ExternalReference/cbc:URI")
         binary = carrier.child("cbc:EmbeddedDocumentBinaryObject")
         attachment.content = binary.as_binary() if binary is not None else None
     return attachment

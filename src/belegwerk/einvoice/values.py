@@ -70,7 +70,7 @@ def parse_date(raw: str, fmt: str | None = None) -> date | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Text:
     """A text, code or identifier; ``scheme`` carries schemeID/listID where the syntax has one."""
 
@@ -83,7 +83,7 @@ class Text:
         return not self.value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Amount:
     value: Decimal | None  # None when ``raw`` is no xs:decimal
     raw: str
@@ -96,7 +96,7 @@ class Amount:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Quantity:
     value: Decimal | None
     raw: str
@@ -109,7 +109,7 @@ class Quantity:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Day:
     value: date | None  # None when ``raw`` is not a date in the syntax's format
     raw: str
@@ -117,7 +117,7 @@ class Day:
     format: str | None = None  # CII date format code (102 = YYYYMMDD)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Flag:
     value: bool | None  # None when ``raw`` is no xs:boolean
     raw: str
@@ -129,7 +129,7 @@ class Flag:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Binary:
     """An embedded attachment (BT-125) with MIME code and file name, decoded from base64."""
 

@@ -59,7 +59,7 @@ class Node:
 
     def _node(self, el: Any, path: str, shared_key: str | None) -> Node:
         node = Node(el, path, self.ns, self._names)
-        if shared_key is not None:
+        if shared_key is not None and el.tag not in _OPAQUE:
             node._index = self._index
             node._prefix = shared_key + "/"
         return node
@@ -97,20 +97,40 @@ class Node:
 
     # ---- typed values of a child element (None when the child is absent)
 
+    def _leaf(self, name: str) -> tuple[Any, Location, str] | None:
+        """The first element at ``name`` with its location and text, without a Node."""
+        found = self._elements(name)[1]
+        if not found:
+            return None
+        el = found[0]
+        text = el.text or "" if len(el) == 0 else "".join(el.itertext())
+        return el, Location(f"{self.path}/{name}", el.sourceline), text
+
     def text(self, name: str, scheme_attr: str | None = None) -> Text | None:
-        node = self.child(name)
-        return None if node is None else node.as_text(scheme_attr)
+        leaf = self._leaf(name)
+        if leaf is None:
+            return None
+        el, location, text = leaf
+        return Text(xml_strip(text), location, el.get(scheme_attr) if scheme_attr else None)
 
     def texts(self, name: str, scheme_attr: str | None = None) -> list[Text]:
         return [node.as_text(scheme_attr) for node in self.children(name)]
 
     def amount(self, name: str) -> Amount | None:
-        node = self.child(name)
-        return None if node is None else node.as_amount()
+        leaf = self._leaf(name)
+        if leaf is None:
+            return None
+        el, location, text = leaf
+        return Amount(parse_decimal(text), text, location, el.get("currencyID"))
 
     def quantity(self, name: str, unit_attr: str | None = "unitCode") -> Quantity | None:
-        node = self.child(name)
-        return None if node is None else node.as_quantity(unit_attr)
+        leaf = self._leaf(name)
+        if leaf is None:
+            return None
+        el, location, text = leaf
+        return Quantity(
+            parse_decimal(text), text, location, el.get(unit_attr) if unit_attr else None
+        )
 
     def flag(self, name: str) -> Flag | None:
         node = self.child(name)
@@ -154,8 +174,23 @@ class Node:
 _NONE: list[Any] = []
 
 
+# Invoice lines are indexed by their own node only: an ancestor lists the line elements but does
+# not look inside them, so a 4,000-line invoice is walked once, not twice.
+_OPAQUE = frozenset(
+    {
+        "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}InvoiceLine",
+        "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}CreditNoteLine",
+        "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
+        "IncludedSupplyChainTradeLineItem",
+        "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:12}"
+        "IncludedSupplyChainTradeLineItem",
+    }
+)
+
+
 def _walk(el: Any, prefix: str, index: dict[str, list[Any]]) -> None:
-    """Index every descendant of ``el`` by its path of Clark names relative to ``el``."""
+    """Index every descendant of ``el`` by its path of Clark names relative to ``el`` (not
+    looking into invoice lines, see ``_OPAQUE``)."""
     for child in el:
         tag = child.tag
         if type(tag) is not str:  # comments and processing instructions
@@ -166,7 +201,7 @@ def _walk(el: Any, prefix: str, index: dict[str, list[Any]]) -> None:
             index[key] = [child]
         else:
             found.append(child)
-        if len(child):
+        if len(child) and tag not in _OPAQUE:
             _walk(child, key + "/", index)
 
 
