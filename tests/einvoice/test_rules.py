@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from belegwerk.core.i18n import current_locale
+from belegwerk.einvoice.detect import Syntax
 from belegwerk.einvoice.findings import Finding, Layer, Severity, Strictness, Verdict
 from belegwerk.einvoice.rules.levels import apply_levels
-from belegwerk.einvoice.rules.registry import REGISTRY, RuleSet, rule
+from belegwerk.einvoice.rules.registry import REGISTRY, Hit, RuleContext, RuleSet, rule
 from belegwerk.einvoice.validate import validate_file
 from tests.einvoice.helpers import CII, UBL, changed, fixture, remove, set_attr, set_text
 
@@ -208,3 +209,19 @@ def test_kosit_levels_for_the_xrechnung_extension() -> None:
     assert [f.rule for f in report.verdict.infos] == ["BR-CO-16"]
     assert report.detection is not None
     assert apply_levels(report.verdict.infos, report.detection) == report.verdict.infos
+
+
+def test_a_rule_can_be_limited_to_one_syntax() -> None:
+    """Like the official UBL-SR-*/CII-SR-* rules: registered for UBL, never run on CII."""
+
+    def check(ctx: RuleContext) -> Iterator[Hit]:
+        yield Hit(ctx.invoice.source, "nur UBL")
+
+    rule("TEST-UBL-ONLY", bt=None, syntax=Syntax.UBL)(check)
+    try:
+        assert "TEST-UBL-ONLY" in rules_fired(UBL)
+        assert "TEST-UBL-ONLY" not in rules_fired(CII)
+    finally:
+        REGISTRY[RuleSet.EN16931][:] = [
+            r for r in REGISTRY[RuleSet.EN16931] if r.id != "TEST-UBL-ONLY"
+        ]
