@@ -1,0 +1,1 @@
+"""Tax outputs: UStVA, deadlines and monitors (EÜR and EKS live here too)."""
