@@ -17,11 +17,10 @@ from belegwerk.core.i18n import _, format_date
 from belegwerk.core.money import ZERO
 from belegwerk.tax.forms import Form
 from belegwerk.tax.periods import Period
-from belegwerk.tax.ustva import Check
+from belegwerk.tax.ustva import SELF_ASSESSED_BOXES_KZ, Check
 from belegwerk.tenancy.models import Company
 
 OUTPUT_VAT_BOXES = ("81", "86", "35", "36")
-SELF_ASSESSED_BOXES = ("46", "47", "84", "85", "89", "93", "95", "98")
 
 
 def run(
@@ -48,7 +47,7 @@ def run(
                 ),
             )
         )
-    if small and not any(raw.get(k, ZERO) for k in SELF_ASSESSED_BOXES):
+    if small and not any(raw.get(k, ZERO) for k in SELF_ASSESSED_BOXES_KZ):
         found.append(
             Check(
                 "ustva.small_business_no_return",

@@ -36,6 +36,8 @@ HUNDRED = Decimal(100)
 OUTPUT_TAX = ("36", "98", "47", "85", "65", "69")
 INPUT_TAX = ("66", "61", "62", "67", "59", "64")
 MANUAL = ("62", "64", "59", "65", "69")
+# Boxes a Kleinunternehmer can owe (§ 13b, acquisitions): then it files a UStVA.
+SELF_ASSESSED_BOXES_KZ = ("46", "47", "84", "85", "89", "93", "95", "98")
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def _legacy_treatment(category: Category | None, tax_account: str | None, chart:
     return vt.OUT_STANDARD if tax_account in outputs else vt.IN_STANDARD
 
 
-class _Signs:
+class PostingSigns:
     """Whether a posting runs the normal way (+1) or is a storno / refund (−1)."""
 
     def __init__(self, session: Session, tenant_id: int, chart: str) -> None:
@@ -237,7 +239,7 @@ def sums(
     session: Session, tenant_id: int, period: Period, form: Form, chart: str
 ) -> dict[str, Decimal]:
     """Raw sums per Kennzahl (cents, signed), straight from the journal."""
-    signs = _Signs(session, tenant_id, chart)
+    signs = PostingSigns(session, tenant_id, chart)
     raw: dict[str, Decimal] = defaultdict(lambda: ZERO)
     rows = session.execute(_group_query(tenant_id, period.start, period.end))
     for (
@@ -347,7 +349,7 @@ def drilldown(session: Session, tenant_id: int, period: Period, kz: str) -> list
     """The postings behind one Kennzahl, with their signed share."""
     form = form_for(period.year)
     company = get_company(session, tenant_id)
-    signs = _Signs(session, tenant_id, company.chart)
+    signs = PostingSigns(session, tenant_id, company.chart)
     rows = session.scalars(
         select(Posting)
         .where(
