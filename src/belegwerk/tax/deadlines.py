@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from belegwerk.core.dates import today
 from belegwerk.core.i18n import _
 from belegwerk.tax import filings
-from belegwerk.tax.periods import Period, periods_of_year
+from belegwerk.tax.periods import Period, check_year, periods_of_year
 from belegwerk.tenancy.models import Company
 from belegwerk.tenancy.service import get_company
 
@@ -63,6 +63,7 @@ class Deadline:
 def calendar(session: Session, tenant_id: int, year: int) -> list[Deadline]:
     """Every due date of the tax year (UStVA of its periods, Sondervorauszahlung) and the
     annual returns for it due in the following year."""
+    check_year(year)
     company = get_company(session, tenant_id)
     out: list[Deadline] = []
     files_returns = company.vat_regime != "small_business" and company.ustva_period != "yearly"

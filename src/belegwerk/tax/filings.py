@@ -15,7 +15,7 @@ from belegwerk.core.errors import Conflict, ValidationFailed
 from belegwerk.core.i18n import _
 from belegwerk.core.money import CENT, ZERO, parse_money
 from belegwerk.tax.models import SpecialPrepayment, UstvaFiling
-from belegwerk.tax.periods import Period
+from belegwerk.tax.periods import Period, check_year
 from belegwerk.tenancy.models import Company
 
 
@@ -146,12 +146,7 @@ def record_special_prepayment(
 ) -> SpecialPrepayment:
     """Enter the Sondervorauszahlung of a year (as fixed by the Finanzamt), or take the
     1/11 computed from last year's filed returns when no amount is given."""
-    if not 1990 <= year <= 2100:
-        raise ValidationFailed(
-            "tax.invalid_year",
-            _("{year} is not a valid year.").format(year=year),
-            [{"field": "year"}],
-        )
+    check_year(year)
     if amount is None or amount == "":
         value, source = suggested_special_prepayment(session, tenant_id, year), "books"
     else:

@@ -15,6 +15,7 @@ from belegwerk.books.models import Invoice, Payment, Posting
 from belegwerk.core import params
 from belegwerk.core.dates import today
 from belegwerk.core.money import ZERO
+from belegwerk.tax.periods import check_year
 from belegwerk.tax.ustva import PostingSigns
 
 WARN_SHARE = Decimal("0.8")
@@ -96,7 +97,7 @@ def receipts(
 
 
 def small_business_monitor(session: Session, tenant_id: int, year: int | None = None) -> Monitor:
-    year = year or today().year
+    year = check_year(year) or today().year
     ref = date(year, 1, 1)
     limit_prior = params.decimal("small_business_limit_prior_year", ref)
     limit_current = params.decimal("small_business_limit_current_year", ref)

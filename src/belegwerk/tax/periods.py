@@ -85,3 +85,14 @@ def period_containing(day: date, quarterly: bool) -> Period:
     if quarterly:
         return Period(day.year, quarter=(day.month - 1) // 3 + 1)
     return Period(day.year, month=day.month)
+
+
+def check_year(year: int | None, field: str = "year") -> int | None:
+    """A tax year within the range the forms and parameters cover."""
+    if year is not None and not 1990 <= year <= 2100:
+        raise ValidationFailed(
+            "tax.invalid_year",
+            _("{year} is not a valid year.").format(year=year),
+            [{"field": field, "value": year}],
+        )
+    return year
