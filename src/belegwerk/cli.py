@@ -13,6 +13,7 @@ from rich.table import Table
 from belegwerk.banking.cli import bank_app
 from belegwerk.core.errors import BelegwerkError
 from belegwerk.einvoice.cli import einvoice_app
+from belegwerk.tax.cli import tax_app, ustva
 
 app = typer.Typer(
     help="Belegwerk – Buchhaltung, Kassenbuch und Steuer für Selbstständige.", no_args_is_help=True
@@ -23,6 +24,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bank_app, name="bank")
 app.add_typer(einvoice_app, name="einvoice")
+app.add_typer(tax_app, name="tax")
+app.command("ustva")(ustva)
 console = Console()
 err_console = Console(stderr=True)
 

@@ -30,6 +30,7 @@ API_MODULES = (
     "belegwerk.books.api",
     "belegwerk.banking.api",
     "belegwerk.einvoice.api",
+    "belegwerk.tax.api",
 )
 PAGE_MODULES = (
     "belegwerk.web.pages",
@@ -45,6 +46,7 @@ PAGE_MODULES = (
     "belegwerk.banking.pages.transactions",
     "belegwerk.banking.pages.rules",
     "belegwerk.banking.pages.templates",
+    "belegwerk.tax.pages",
 )
 
 
