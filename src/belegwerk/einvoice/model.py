@@ -10,7 +10,6 @@ at the place where it should have been.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from belegwerk.einvoice.findings import Location
 from belegwerk.einvoice.values import Amount, Binary, Day, Flag, Quantity, Text
@@ -294,8 +293,3 @@ class Invoice:
     @property
     def charges(self) -> list[AllowanceCharge]:
         return [ac for ac in self.allowances_charges if ac.is_charge is True]
-
-    def amount_due(self) -> Decimal | None:
-        """BT-115 as a number, when present and well-formed."""
-        payable = self.totals.payable if self.totals else None
-        return payable.value if payable else None
