@@ -4,11 +4,13 @@ from belegwerk.banking import models as banking_models
 from belegwerk.books import models as books_models
 from belegwerk.core import audit, documents
 from belegwerk.core.db import Base
+from belegwerk.tax import asset_models
 from belegwerk.tax import models as tax_models
 from belegwerk.tenancy import models as tenancy_models
 
 __all__ = [
     "Base",
+    "asset_models",
     "audit",
     "banking_models",
     "books_models",

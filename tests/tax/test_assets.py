@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from belegwerk.core.audit import AuditEntry, verify_chain
 from belegwerk.core.db import tenant_session
 from belegwerk.core.errors import Conflict, NotFound, ValidationFailed
+from belegwerk.tax.asset_models import Asset, AssetDisposal
 from belegwerk.tax.assets import (
     AssetInput,
     create_asset,
@@ -25,7 +26,6 @@ from belegwerk.tax.assets import (
     register,
     set_pool_choice,
 )
-from belegwerk.tax.models import Asset, AssetDisposal
 from tests.tax.test_euer import purchase
 
 D = Decimal

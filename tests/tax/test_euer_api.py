@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
 from belegwerk.core.db import tenant_session
-from belegwerk.tax.models import Asset
+from belegwerk.tax.asset_models import Asset
 
 D = Decimal
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from belegwerk.core.db import tenant_session
-from belegwerk.tax.models import Asset, AssetDisposal
+from belegwerk.tax.asset_models import Asset, AssetDisposal
 
 D = Decimal
 HTML = {"accept": "text/html"}

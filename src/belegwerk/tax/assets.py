@@ -25,7 +25,7 @@ from belegwerk.core.i18n import _, format_date
 from belegwerk.core.money import ZERO, parse_money
 from belegwerk.core.types import utcnow
 from belegwerk.tax import depreciation as dep
-from belegwerk.tax.models import Asset, AssetDisposal, AssetPoolYear
+from belegwerk.tax.asset_models import Asset, AssetDisposal, AssetPoolYear
 
 NAME_MAX = 200
 MAX_LIFE_MONTHS = 100 * 12

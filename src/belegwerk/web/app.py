@@ -29,6 +29,8 @@ API_MODULES = (
     "belegwerk.tenancy.api",
     "belegwerk.books.api",
     "belegwerk.banking.api",
+    "belegwerk.einvoice.api",
+    "belegwerk.tax.api",
     "belegwerk.tax.routes.euer",
     "belegwerk.tax.routes.assets",
 )
@@ -46,8 +48,9 @@ PAGE_MODULES = (
     "belegwerk.banking.pages.transactions",
     "belegwerk.banking.pages.rules",
     "belegwerk.banking.pages.templates",
-    "belegwerk.tax.pages.euer",
-    "belegwerk.tax.pages.assets",
+    "belegwerk.tax.pages",
+    "belegwerk.tax.euer_pages",
+    "belegwerk.tax.asset_pages",
 )
 
 

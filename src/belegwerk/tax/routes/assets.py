@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from belegwerk.core.dates import today
 from belegwerk.tax import assets as service
 from belegwerk.tax import depreciation as dep
+from belegwerk.tax.asset_models import Asset, AssetDisposal
 from belegwerk.tax.euer_schemas import (
     AssetDetailOut,
     AssetIn,
@@ -25,7 +26,6 @@ from belegwerk.tax.euer_schemas import (
     RegisterRowOut,
     YearAfaOut,
 )
-from belegwerk.tax.models import Asset, AssetDisposal
 from belegwerk.web.deps import CtxDep
 
 router = APIRouter(tags=["assets"])
