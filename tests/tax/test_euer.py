@@ -368,3 +368,39 @@ def test_a_year_without_a_form_and_a_year_after_the_last_form(
     with pytest.raises(ValidationFailed) as unknown:
         line_detail(session, tenant_id, 2026, "999")
     assert unknown.value.code == "euer.unknown_kz"
+
+
+def test_reverse_charge_moves_no_money(session: Session, tenant_id: int) -> None:
+    """§ 13b UStG in the EÜR: the recipient's self-assessed VAT and its input VAT deduction move
+    no money, so only the net payment to the supplier is an expense (RechnungsFee #307)."""
+    from tests.books.test_vat_treatment import line, party
+
+    supplier = party(session, tenant_id, "IE", "IE6388047V")
+    ads = booked(
+        session,
+        tenant_id,
+        [line("AE", "250.00", category_id=cat(session, "advertising"))],
+        direction="in",
+        party_id=supplier,
+        issue=date(2026, 3, 2),
+    )
+    pay(session, tenant_id, ads, date(2026, 3, 9), "250.00")
+    batch = make_batch(session, tenant_id, make_account(session, tenant_id, "business"))
+    tx = add_tx(session, tenant_id, batch, "-40.00", "Google Ireland", "Ads", day=date(2026, 3, 10))
+    decide(session, tenant_id, tx.id, "business", cat(session, "advertising"), vat_category="AE")
+    report = euer_report(session, tenant_id, 2026)
+    assert kz(report) == {
+        "159": D("0.00"),
+        "224": D("290.00"),
+        "199": D("290.00"),
+        "219": D("-290.00"),
+    }
+    assert "euer.uncategorised" not in {n.code for n in report.notices}
+    assert ads.gross_total == D("250.00")
+    from belegwerk.tax.cash_basis import cash_items
+
+    flows = cash_items(session, tenant_id, date(2026, 3, 1), date(2026, 3, 31))
+    assert [(i.amount, i.tax_amount) for i in flows] == [
+        (D("250.00"), D("0.00")),
+        (D("40.00"), D("0.00")),
+    ]

@@ -34,6 +34,9 @@ Which postings become items:
   (the books refuse overpayments; a bank line's surplus is booked by its category).
 * **Settlement postings** (``source_type == "payment"``, and cash-book entries that record a
   cash payment of an invoice) are left out: their money is the invoice items above.
+* **Self-assessed tax postings** (``self_assessed``: the VAT a recipient owes under § 13b UStG
+  or on an intra-community acquisition, booked next to the base posting) move no money and
+  are left out; the base posting carries the money.
 * **Every other posting** (cash-book entries, categorised bank lines and their reversals,
   anything a later module books directly) is passed through on its posting date with its full
   amounts.
@@ -205,6 +208,11 @@ class _Shape:
         return dict(zip(self.names, values, strict=True))
 
 
+def _moves_money() -> ColumnElement[bool]:
+    """Not a self-assessed tax posting (reverse charge, acquisition tax): those move no money."""
+    return _TABLE.c.self_assessed.is_(False)
+
+
 def _direct_query(
     tenant_id: int, start: date, end: date, columns: Sequence[ColumnElement[Any]]
 ) -> Select[Any]:
@@ -229,6 +237,7 @@ def _direct_query(
             p.posting_date <= end,
             p.source_type.not_in((INVOICE_SOURCE, PAYMENT_SOURCE)),
             settles.payment_id.is_(None),
+            _moves_money(),
         )
     )
 
@@ -370,6 +379,7 @@ def _realised(
             p.tenant_id == tenant_id,
             p.source_type == INVOICE_SOURCE,
             p.source_id.in_(invoices),
+            _moves_money(),
         )
         .order_by(p.source_id, p.id)
     ).all():
@@ -491,7 +501,12 @@ def cash_totals(
             partly.append(invoice_id)
     postings = (
         select(p.source_id, *keys, *sums)
-        .where(p.tenant_id == tenant_id, p.source_type == INVOICE_SOURCE, p.source_id.in_(paid_in))
+        .where(
+            p.tenant_id == tenant_id,
+            p.source_type == INVOICE_SOURCE,
+            p.source_id.in_(paid_in),
+            _moves_money(),
+        )
         .group_by(p.source_id, *keys)
     )
     for row in session.execute(postings).all():
