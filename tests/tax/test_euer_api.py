@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pdfplumber
@@ -37,7 +40,22 @@ def test_report_elster_table_and_drill_down(client: Any, books: None) -> None:
     assert {p["kz"] for p in sums["parts"]} == {"112", "140"}
 
 
-def test_downloads_read_back(client: Any, books: None) -> None:
+def render_first_page(content: bytes, folder: Path) -> Path:
+    """The first page as PNG through poppler's pdftoppm (skips without poppler-utils)."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm missing (apt-get install poppler-utils)")
+    source = folder / "euer.pdf"
+    source.write_bytes(content)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(source), str(folder / "page")],
+        check=True,
+        timeout=60,
+    )
+    (page,) = folder.glob("page*.png")
+    return page
+
+
+def test_downloads_read_back(client: Any, books: None, tmp_path: Path) -> None:
     response = client.get("/api/v1/tax/euer/2025/export.csv")
     assert response.status_code == 200
     assert response.headers["content-disposition"] == 'attachment; filename="anlage-euer-2025.csv"'
@@ -54,6 +72,8 @@ def test_downloads_read_back(client: Any, books: None) -> None:
 
     pdf = client.get("/api/v1/tax/euer/2025/export.pdf")
     assert pdf.headers["content-type"] == "application/pdf"
+    rendered = render_first_page(pdf.content, tmp_path)
+    assert rendered.stat().st_size > 10_000  # poppler draws a real page
     with pdfplumber.open(io.BytesIO(pdf.content)) as doc:
         text = "\n".join(page.extract_text() or "" for page in doc.pages)
     assert "Anlage EÜR 2025" in text
