@@ -12,6 +12,7 @@ from rich.table import Table
 
 from belegwerk.banking.cli import bank_app
 from belegwerk.core.errors import BelegwerkError
+from belegwerk.tax.eks.cli import eks_app
 
 app = typer.Typer(
     help="Belegwerk – Buchhaltung, Kassenbuch und Steuer für Selbstständige.", no_args_is_help=True
@@ -21,6 +22,7 @@ audit_app = typer.Typer(help="Prüfprotokoll (Audit-Log).", no_args_is_help=True
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bank_app, name="bank")
+app.add_typer(eks_app, name="eks")
 console = Console()
 err_console = Console(stderr=True)
 
