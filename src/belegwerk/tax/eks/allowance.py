@@ -81,8 +81,10 @@ class AllowanceView:
 def _tiers(month: date, income: Decimal, has_child: bool) -> tuple[TierPart, ...]:
     parts = []
     for tier in params.value("citizen_benefit_tiers", month):
-        lower = Decimal(tier["lower"])
-        upper = Decimal(tier.get("upper_with_child", tier["upper"]) if has_child else tier["upper"])
+        lower = _cents(Decimal(tier["lower"]))
+        upper = _cents(
+            Decimal(tier.get("upper_with_child", tier["upper"]) if has_child else tier["upper"])
+        )
         share = Decimal(tier["share"])
         base = max(ZERO, min(income, upper) - lower)
         parts.append(TierPart(lower, upper, share, base, _cents(base * share)))
@@ -107,11 +109,11 @@ def allowance_month(
     """One month: ``income`` is the month's profit; the deductions are monthly amounts."""
     if income <= 0:
         return AllowanceMonth(month, income, taxes, compulsory, ZERO, ZERO, False, (), ZERO)
-    basic = min(income, params.decimal("citizen_benefit_basic_allowance", month))
+    basic = min(income, _cents(params.decimal("citizen_benefit_basic_allowance", month)))
     proven = False
     other_total = ZERO
     if other:
-        other_total = other + params.decimal("citizen_benefit_insurance_flat_rate", month)
+        other_total = _cents(other + params.decimal("citizen_benefit_insurance_flat_rate", month))
         if (
             income > params.decimal("citizen_benefit_proof_threshold", month)
             and other_total > basic

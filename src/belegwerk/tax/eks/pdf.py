@@ -64,10 +64,6 @@ def _signed(value: Decimal, deduction: bool) -> str:
     return f"– {_euro(value)}" if deduction and value else _euro(value)
 
 
-def _month_name(month: date) -> str:
-    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
-
-
 class _Styles:
     def __init__(self) -> None:
         base = getSampleStyleSheet()["BodyText"]
@@ -169,7 +165,7 @@ def _month_table(
     header: list[Any] = [
         _p("Zeile", s.bold_cell),
         _p("Kalendermonat (gegebenenfalls Teilmonat)", s.bold_cell),
-        *[_p(_month_name(m), s.bold_cell) for m in months],
+        *[Paragraph(f"{MONTH_NAMES[m.month - 1]}<br/>{m.year}", s.bold_cell) for m in months],
     ]
     if last_block:
         header.append(_p("Summe", s.bold_cell))
@@ -208,6 +204,8 @@ def _month_table(
                 ("BACKGROUND", (0, 0), (-1, 0), GREY),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("ALIGN", (2, 1), (-1, -1), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
                 *styles,
             ]
         )
