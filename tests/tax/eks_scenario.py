@@ -33,10 +33,9 @@ from sqlalchemy.orm import Session
 
 from belegwerk.banking.classify import decide
 from belegwerk.books.cash import CashEntryInput, create_cash_entry, set_opening_balance
-from belegwerk.books.categories import category_by_key
 from belegwerk.books.invoices import book_invoice, create_draft
 from belegwerk.books.payments import add_payment
-from tests.banking.classify_helpers import add_tx, make_account, make_batch
+from tests.banking.classify_helpers import add_tx, cat, make_account, make_batch
 from tests.books.test_invoices import booked, inp, ln
 
 D = Decimal
@@ -69,10 +68,6 @@ class Books:
     withdrawal_tx_id: int
 
 
-def _cat(session: Session, key: str) -> int:
-    return category_by_key(session, key).id
-
-
 def book_scenario(session: Session, tenant_id: int) -> Books:
     """Book the movements of the module docstring (tenant: standard VAT, any chart)."""
     first = booked(session, tenant_id, [ln("1000.00")], issue=date(2025, 12, 15))
@@ -85,7 +80,7 @@ def book_scenario(session: Session, tenant_id: int) -> Books:
         CashEntryInput(
             entry_date=date(2026, 1, 20),
             description="Druckerpapier",
-            category_id=_cat(session, "office_supplies"),
+            category_id=cat(session, "office_supplies"),
             direction="expense",
             amount="23.80",
             vat_rate="19",
@@ -103,7 +98,7 @@ def book_scenario(session: Session, tenant_id: int) -> Books:
         session,
         tenant_id,
         inp(
-            [ln("1200.00", desc="Laptop", category_id=_cat(session, "investment"))],
+            [ln("1200.00", desc="Laptop", category_id=cat(session, "investment"))],
             direction="in",
             issue=date(2026, 3, 1),
         ),
@@ -116,7 +111,7 @@ def book_scenario(session: Session, tenant_id: int) -> Books:
 
     def bank(day: date, amount: str, usage: str, key: str | None, name: str) -> int:
         tx = add_tx(session, tenant_id, batch, amount, name, name, day=day)
-        decide(session, tenant_id, tx.id, usage, _cat(session, key) if key else None)
+        decide(session, tenant_id, tx.id, usage, cat(session, key) if key else None)
         return tx.id
 
     bank(date(2026, 2, 10), "-119.00", "business", "car_running", "Tankstelle")
