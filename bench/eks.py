@@ -47,7 +47,7 @@ KEYS = ("revenue_19", "office_supplies", "postage", "advertising", "training", "
 def _cash(cats: dict[str, int], rng: random.Random) -> list[cash.CashEntryInput]:
     entries = []
     for i in range(CASH):
-        income = i % 3 == 0
+        income = i % 2 == 0
         key = "revenue_19" if income else rng.choice(KEYS[1:5])
         entries.append(
             cash.CashEntryInput(

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from belegwerk.core import params
 from belegwerk.core.money import ZERO
@@ -29,9 +30,9 @@ EXPENSE_VAT_LINE = "B17"
 KM_RATE = "eks_km_rate"
 
 
-@dataclass(frozen=True)
-class Flow:
-    """One movement of money in the books as the EKS sees it.
+class Flow(NamedTuple):
+    """One movement of money in the books as the EKS sees it (a tuple: tens of thousands of
+    them are made per report).
 
     ``amount`` is the net (or, without VAT, the whole) amount, signed from the business's view:
     positive when money came in. ``vat`` is the VAT part, signed the same way.
@@ -50,8 +51,7 @@ class Flow:
     invoice_id: int | None = None
 
 
-@dataclass(frozen=True)
-class Contribution:
+class Contribution(NamedTuple):
     """What one flow adds to one cell (a line in a month): the drill-down's row."""
 
     flow: Flow
