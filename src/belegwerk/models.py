@@ -4,6 +4,7 @@ from belegwerk.banking import models as banking_models
 from belegwerk.books import models as books_models
 from belegwerk.core import audit, documents
 from belegwerk.core.db import Base
+from belegwerk.tax import models as tax_models
 from belegwerk.tax.eks import models as eks_models
 from belegwerk.tenancy import models as tenancy_models
 
@@ -14,5 +15,6 @@ __all__ = [
     "books_models",
     "documents",
     "eks_models",
+    "tax_models",
     "tenancy_models",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from belegwerk.tax.eks.form import form_for
 from belegwerk.tax.eks.period import Period, parse_period
 from belegwerk.tax.eks.service import build_report
 from belegwerk.tenancy.service import update_company
+from tests.books.test_invoices import booked, ln
 from tests.tax.eks_scenario import book_scenario, final_mask
 
 D = Decimal
@@ -172,12 +174,15 @@ def test_warnings_of_the_final_scenario(session: Session, tenant_id: int) -> Non
     assert found["eks.investment_approval"].details == [  # type: ignore[attr-defined]
         {"line": "B8", "month": "2026-03", "amount": "1200.00"}
     ]
-    # the VAT lines count VAT when paid; the books show it when invoiced (Dec 2025, Feb, Mar)
+    # A5.1/B17 against the UStVA of the same quarters (the test company files quarterly, Soll):
+    # Q1 invoiced 380 + 35 but received 190 + 190; Q2 invoiced 95 but received 190 + 95.
+    # The input VAT agrees: each purchase was paid in the quarter it was booked.
     vat = found["eks.vat_mismatch"]
-    assert "Umsatzsteuersummen der Buchungen" in vat.message  # type: ignore[attr-defined]
-    mismatched = {(d["line"], d["month"]) for d in vat.details}  # type: ignore[attr-defined]
-    assert ("A5.1", "2026-01") in mismatched and ("A5.1", "2026-06") not in mismatched
-    assert ("B17", "2026-03") not in mismatched  # paid in the month it was invoiced
+    assert "Umsatzsteuer-Voranmeldung (UStVA)" in vat.message  # type: ignore[attr-defined]
+    assert vat.details == [  # type: ignore[attr-defined]
+        {"line": "A5.1", "period": "1. Quartal 2026", "eks": "380.00", "vat_return": "415.00"},
+        {"line": "A5.1", "period": "2. Quartal 2026", "eks": "285.00", "vat_return": "95.00"},
+    ]
     # withdrawals of 1,500 € stay under the profit of 2,139.20 €
     assert "eks.withdrawals_above_profit" not in found
     assert "eks.empty_month" not in found
@@ -221,3 +226,37 @@ def test_own_figures_in_a_final_declaration_are_pointed_out(
 def test_forecast_without_books_asks_for_figures(session: Session, tenant_id: int) -> None:
     found = codes(session, tenant_id, NEXT, "provisional")
     assert "eks.empty_basis" in found
+
+
+def test_vat_lines_against_a_monthly_ustva(session: Session, tenant_id: int) -> None:
+    """A monthly filer: every month of the period is compared with its own UStVA."""
+    book_scenario(session, tenant_id)
+    update_company(session, tenant_id, {"ustva_period": "monthly"})
+    save(session, tenant_id, FIRST, "final", final_mask())
+    vat = codes(session, tenant_id, FIRST, "final")["eks.vat_mismatch"]
+    assert [(d["period"], d["eks"], d["vat_return"]) for d in vat.details] == [  # type: ignore[attr-defined]
+        ("01/2026", "190.00", "0.00"),  # the December invoice, paid in January
+        ("02/2026", "190.00", "380.00"),  # invoiced in full, half paid
+        ("03/2026", "0.00", "35.00"),  # invoiced, paid in July
+        ("04/2026", "190.00", "0.00"),  # the second half
+    ]
+
+
+def test_vat_lines_without_a_ustva_form_use_the_books(session: Session, tenant_id: int) -> None:
+    """Belegwerk has UStVA forms from 2025 on; for 2024 the VAT sums of the books stand in."""
+    period = parse_period("2024-01", "2024-03")
+    booked(session, tenant_id, [ln("100.00")], issue=date(2024, 2, 1))
+    vat = codes(session, tenant_id, period, "final")["eks.vat_mismatch"]
+    assert "kein UStVA-Formular" in vat.message  # type: ignore[attr-defined]
+    assert vat.details == [  # type: ignore[attr-defined]
+        {"line": "A5.1", "period": "02/2024", "eks": "0.00", "vat_return": "19.00"}
+    ]
+
+
+def test_small_business_has_no_vat_comparison(
+    session: Session, make_tenant: Callable[..., int]
+) -> None:
+    tenant_id = make_tenant(vat_regime="small_business", chart="skr04")
+    session.info["tenant_id"] = tenant_id
+    booked(session, tenant_id, [ln("100.00", "0")], issue=date(2026, 2, 1))
+    assert "eks.vat_mismatch" not in codes(session, tenant_id, FIRST, "final")

@@ -11,10 +11,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
+from belegwerk.banking.classify import decide
 from belegwerk.tax.eks import inputs
 from belegwerk.tax.eks.form import form_for
 from belegwerk.tax.eks.period import parse_period
 from belegwerk.tax.eks.service import Report, build_report, drilldown
+from tests.banking.classify_helpers import add_tx, cat, make_account, make_batch
 from tests.tax.eks_scenario import FINAL, FINAL_PROFIT, book_scenario, final_mask
 
 D = Decimal
@@ -199,3 +201,27 @@ def test_forecast_drilldown_lists_the_basis_months(session: Session, tenant_id: 
     assert july.how == "forecast"
     assert sum((c.amount for c in july.contributions), D(0)) == D("3500.00")
     assert {c.flow.day.month for c in july.contributions} == {1, 2, 4, 6}
+
+
+def test_reverse_charge_tax_moves_no_money(session: Session, tenant_id: int) -> None:
+    """§ 13b UStG: a service bought from an Irish supplier is paid net; the tax the recipient
+    owes is booked against the input tax without any money moving, so the EKS shows the net
+    payment as expense and no input VAT paid (B17), and the self-assessed posting is on no
+    line (no "uncategorised" warning)."""
+    account = make_account(session, tenant_id, "business")
+    batch = make_batch(session, tenant_id, account)
+    tx = add_tx(session, tenant_id, batch, "-49.00", "Cloud Ltd", "Abo", day=date(2026, 2, 3))
+    decide(
+        session,
+        tenant_id,
+        tx.id,
+        "business",
+        cat(session, "other_expense"),
+        vat_category="AE",
+        vat_country="IE",
+    )
+    report = build_report(session, tenant_id, FINAL_PERIOD, "final")
+    assert report.tables.value("B14.5", date(2026, 2, 1)) == D("49.00")
+    assert report.tables.row("B17").total == 0
+    assert report.tables.placement.unplaced == []
+    assert "eks.uncategorised" not in {w.code for w in report.warnings}

@@ -5,7 +5,6 @@ None of them blocks the output; each names the months, lines and amounts it is a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -118,26 +117,39 @@ def _empty_months(form: Form, tables: Tables) -> list[Warning]:
     ]
 
 
-def _vat_comparison(
-    tables: Tables, mask: Mask, books_vat: Mapping[date, tuple[Decimal, Decimal]] | None, basis: str
-) -> list[Warning]:
-    """A5.1 against the output VAT and B17 against the input VAT of the same months.
+@dataclass(frozen=True)
+class VatFigures:
+    """Output and input VAT of one VAT return period, to hold the EKS's VAT lines against."""
 
-    ``books_vat`` maps a month to (output VAT, input VAT) as the VAT return sees it; ``basis``
-    names where those figures come from, so the message says what was compared.
-    """
-    if books_vat is None or not mask.vat_liable or tables.forecast:
+    label: str  # 03/2026, Q1 2026
+    months: tuple[date, ...]
+    output: Decimal
+    input: Decimal
+
+
+@dataclass(frozen=True)
+class VatComparison:
+    source: str  # what the figures are, for the message
+    periods: list[VatFigures]
+    tolerance: Decimal  # the UStVA cuts bases to whole euros: its taxes may differ by cents
+
+
+def _vat_comparison(tables: Tables, mask: Mask, vat: VatComparison | None) -> list[Warning]:
+    """A5.1 against the output VAT and B17 against the input VAT of the same VAT return
+    periods (only periods wholly inside the EKS period)."""
+    if vat is None or not mask.vat_liable or tables.forecast:
         return []
     found = []
-    for month in tables.months:
-        output, input_ = books_vat.get(month, (ZERO, ZERO))
-        for line, expected in (("A5.1", output), ("B17", input_)):
-            actual = tables.value(line, month)
-            if actual != expected:
+    for figures in vat.periods:
+        if not set(figures.months) <= set(tables.months):
+            continue
+        for line, expected in (("A5.1", figures.output), ("B17", figures.input)):
+            actual = sum((tables.value(line, m) for m in figures.months), ZERO)
+            if abs(actual - expected) > vat.tolerance:
                 found.append(
                     {
                         "line": line,
-                        "month": f"{month:%Y-%m}",
+                        "period": figures.label,
                         "eks": str(actual),
                         "vat_return": str(expected),
                     }
@@ -145,7 +157,7 @@ def _vat_comparison(
     if not found:
         return []
     lines = "; ".join(
-        f"{f['line']} {f['month'][5:]}.{f['month'][:4]}: "
+        f"{f['line']} {f['period']}: "
         f"{format_money(Decimal(f['eks']))} / {format_money(Decimal(f['vat_return']))}"
         for f in found[:6]
     )
@@ -157,7 +169,7 @@ def _vat_comparison(
                 "{lines}. The EKS counts VAT when paid; invoices paid in another month, "
                 "accrual accounting and corrections explain differences — explain them in "
                 "the remarks."
-            ).format(basis=basis, lines=lines + (" …" if len(found) > 6 else "")),
+            ).format(basis=vat.source, lines=lines + (" …" if len(found) > 6 else "")),
             found,
         )
     ]
@@ -293,8 +305,7 @@ def warnings(
     kind: str,
     *,
     withdrawals: Decimal,
-    books_vat: Mapping[date, tuple[Decimal, Decimal]] | None,
-    vat_basis: str,
+    vat: VatComparison | None,
 ) -> list[Warning]:
     """Every warning, most important first."""
     return [
@@ -303,7 +314,7 @@ def warnings(
         *_low_income(tables),
         *_no_health_insurance(form, mask),
         *_withdrawals(tables, withdrawals),
-        *_vat_comparison(tables, mask, books_vat, vat_basis),
+        *_vat_comparison(tables, mask, vat),
         *_vat_without_liability(tables, mask),
         *_investments(tables),
         *_car(form, tables, mask),

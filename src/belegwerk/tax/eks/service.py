@@ -82,15 +82,14 @@ def build_report(
     if basis is not None:
         # The forecast expects the basis months' withdrawals to go on at the same pace.
         withdrawals = (withdrawals / basis.length * period.length).quantize(Decimal("0.01"))
-    books_vat, vat_basis = sources.vat_return_figures(session, tenant_id, period)
+    vat = sources.vat_return_figures(session, tenant_id, period) if kind == "final" else None
     found = warnings(
         form,
         tables,
         current,
         kind,
         withdrawals=withdrawals,
-        books_vat=books_vat,
-        vat_basis=vat_basis,
+        vat=vat,
     )
     view = allowance_view(
         form, period.months, tables.row("G").total, current.deductions, current.has_minor_child
