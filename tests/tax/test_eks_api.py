@@ -197,6 +197,10 @@ def test_pages_show_the_tables_and_save_the_mask(
     assert api["deductions"] == [
         {"kind": "private_health", "amount": "1215.40", "rhythm": "quarterly", "description": ""}
     ]
+    again = client.get(f"/tax/eks/input?{Q}", headers=html).text  # the saved values come back
+    assert 'name="km.2026-02.private" value="150"' in again
+    assert 'name="deductions.0.amount" value="1.215,40"' in again
+    assert 'name="figures.A2.2026-03" value="12,50"' in again
     drill = client.get(f"/tax/eks/drill?{Q}&line=B8&month=2026-03", headers=html)
     assert drill.status_code == 200 and "15.03.2026" in drill.text
 

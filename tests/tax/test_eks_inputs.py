@@ -260,3 +260,15 @@ def test_small_business_has_no_vat_comparison(
     session.info["tenant_id"] = tenant_id
     booked(session, tenant_id, [ln("100.00", "0")], issue=date(2026, 2, 1))
     assert "eks.vat_mismatch" not in codes(session, tenant_id, FIRST, "final")
+
+
+def test_forecast_from_partly_empty_months_is_pointed_out(session: Session, tenant_id: int) -> None:
+    """The scenario's books start in December 2025: a forecast for 04–09/2026 from the six
+    months before has October and November 2025 without any booking."""
+    book_scenario(session, tenant_id)
+    found = codes(session, tenant_id, parse_period("2026-04", "2026-09"), "provisional")
+    assert [d["month"] for d in found["eks.thin_basis"].details] == [  # type: ignore[attr-defined]
+        "2025-10",
+        "2025-11",
+        "2025-12",
+    ]

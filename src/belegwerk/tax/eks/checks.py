@@ -283,17 +283,34 @@ def _unplaced(tables: Tables) -> list[Warning]:
 
 
 def _empty_basis(tables: Tables, mask: Mask) -> list[Warning]:
-    if not tables.forecast or mask.basis != "books" or tables.basis is None:
+    """A forecast from months without bookings: nothing at all, or fewer months than averaged
+    (a business started recently would have its income divided by months it did not exist)."""
+    basis = tables.basis
+    if not tables.forecast or mask.basis != "books" or basis is None:
         return []
-    if tables.placement.cells:
+    used = {month for _line, month in tables.placement.cells}
+    if not used:
+        return [
+            Warning(
+                "eks.empty_basis",
+                _(
+                    "The books hold nothing for {start} to {end}, the months the forecast "
+                    "averages: enter your expected figures instead."
+                ).format(start=f"{basis.start:%m.%Y}", end=f"{basis.end:%m.%Y}"),
+            )
+        ]
+    empty = [m for m in basis.months if m not in used]
+    if not empty:
         return []
     return [
         Warning(
-            "eks.empty_basis",
+            "eks.thin_basis",
             _(
-                "The books hold nothing for {start} to {end}, the months the forecast averages: "
-                "enter your expected figures instead."
-            ).format(start=f"{tables.basis.start:%m.%Y}", end=f"{tables.basis.end:%m.%Y}"),
+                "The forecast averages {count} months, but the books hold nothing for "
+                "{months}: average fewer months or enter your expected figures."
+            ).format(count=basis.length, months=_months_text(empty)),
+            [{"month": f"{m:%Y-%m}"} for m in empty],
+            level="info",
         )
     ]
 

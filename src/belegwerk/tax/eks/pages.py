@@ -39,6 +39,14 @@ def _plain(value: Decimal) -> str:
     return format_money(value, currency=False)
 
 
+def _number(value: Decimal) -> str:
+    """A quantity as typed (150, 14,5): no trailing zeros, no exponent, decimal comma."""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
 def _helpers() -> dict[str, Any]:
     return {
         "section": SECTION,
@@ -136,12 +144,12 @@ def _mask_values(form: Form, period: Period, mask: inputs.Mask) -> dict[str, str
         elif isinstance(value, date):
             values[name] = value.isoformat()
         elif isinstance(value, Decimal):
-            values[name] = _plain(value) if spec.type == "money" else str(value).replace(".", ",")
+            values[name] = _plain(value) if spec.type == "money" else _number(value)
         elif value is not None:
             values[name] = str(value)
     for month, kinds in mask.km.items():
         for kind, km in kinds.items():
-            values[f"km.{month:%Y-%m}.{kind}"] = str(km.normalize()).replace(".", ",")
+            values[f"km.{month:%Y-%m}.{kind}"] = _number(km)
     for line, months in mask.figures.items():
         for month, amount in months.items():
             values[f"figures.{line}.{month:%Y-%m}"] = _plain(amount)
