@@ -224,7 +224,7 @@ def _figure(
 ) -> Decimal:
     if line.km is not None:
         km = mask.km_of(month, line.km) or ZERO
-        return (km * km_rate(month)).quantize(CENT, rounding=ROUND_HALF_UP)
+        return (km * km_rate(month)).quantize(CENT, rounding=ROUND_HALF_UP) if km else ZERO
     if basis is None:
         return placement.total(line.code, month)
     if mask.basis == "manual":
