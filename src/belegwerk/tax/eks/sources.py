@@ -121,19 +121,17 @@ def _from_books(session: Session, tenant_id: int, period: Period) -> list[VatFig
 
 def vat_return_figures(session: Session, tenant_id: int, period: Period) -> VatComparison | None:
     """The UStVA of the periods inside the EKS period (monthly or quarterly as the company
-    files); the VAT sums of the books by month where there is no UStVA form for the year; None
-    for a Kleinunternehmer or a company that files no UStVA (yearly)."""
+    files); the VAT sums of the books by month where no UStVA can be computed (no form for the
+    year); None for a Kleinunternehmer or a company that files no UStVA (yearly)."""
     company = get_company(session, tenant_id)
     if company.vat_regime == "small_business" or company.ustva_period == "yearly":
         return None
     periods = _return_periods(period, company.ustva_period == "quarterly")
     try:
         figures = _from_ustva(session, tenant_id, periods)
-    except ValidationFailed as exc:
-        if exc.code != "tax.form_missing":
-            raise
+    except ValidationFailed as exc:  # e.g. no UStVA form for the year (tax.form_missing)
         return VatComparison(
-            _("the VAT sums of the books (there is no VAT return form for that year)"),
+            _("the VAT sums of the books ({reason})").format(reason=exc.message.rstrip(".")),
             _from_books(session, tenant_id, period),
             ZERO,
         )
