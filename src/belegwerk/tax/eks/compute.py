@@ -59,10 +59,6 @@ class Contribution(NamedTuple):
     amount: Decimal
 
 
-# Why a flow is on no line: the drill-down lists these too.
-UNPLACED_REASONS = ("uncategorised", "no_line", "private_car", "no_vat_line", "loan_payout")
-
-
 @dataclass
 class Placement:
     """Flows of a span of months sorted into the form's lines."""
@@ -70,6 +66,7 @@ class Placement:
     cells: dict[tuple[str, date], list[Contribution]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # (reason, flow): uncategorised | no_line | private_car | no_vat_line | loan_payout
     unplaced: list[tuple[str, Flow]] = field(default_factory=list)
     withdrawals: dict[date, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     car_flows: int = 0
