@@ -31,6 +31,7 @@ API_MODULES = (
     "belegwerk.banking.api",
     "belegwerk.einvoice.api",
     "belegwerk.tax.api",
+    "belegwerk.tax.eks.api",
     "belegwerk.tax.routes.euer",
     "belegwerk.tax.routes.assets",
 )
@@ -49,6 +50,7 @@ PAGE_MODULES = (
     "belegwerk.banking.pages.rules",
     "belegwerk.banking.pages.templates",
     "belegwerk.tax.pages",
+    "belegwerk.tax.eks.pages",
     "belegwerk.tax.euer_pages",
     "belegwerk.tax.asset_pages",
 )
