@@ -18,11 +18,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from belegwerk.books.payments import add_payment
+from belegwerk.books.payments import add_payment, reverse_payment
 from belegwerk.core.db import session_factory, system_session
 from belegwerk.tax import deadlines as dl
 from belegwerk.tax import elster_xml
-from belegwerk.tax.monitor import small_business_monitor
+from belegwerk.tax.monitor import receipts, small_business_monitor
 from belegwerk.tax.periods import parse_period
 from belegwerk.tax.ustva import compute
 from belegwerk.tax.ustva_pdf import render
@@ -121,6 +121,27 @@ def test_small_business_monitor_names_the_crossing_payment(
         D("25000.00"),
         D("105000.00"),
     )
+
+
+def test_small_business_monitor_follows_partial_payments_and_reversals(
+    session: Session, make_tenant: Callable[..., int]
+) -> None:
+    """The monitor reads the same allocation as the Ist-UStVA: a partial payment counts with
+    its amount, a returned payment (Rücklastschrift) takes its amount back on its own date."""
+    tid = make_tenant(chart="skr04", vat_regime="small_business")
+    session.info["tenant_id"] = tid
+    inv = invoice(session, tid, [("1000.00", "0", "", None)], day=date(2026, 2, 1))
+    first = add_payment(session, tid, inv, date(2026, 2, 10), "400.00", "bank")
+    add_payment(session, tid, inv, date(2026, 3, 5), "600.00", "bank")
+    reverse_payment(session, tid, first.id, "Rücklastschrift", reversal_date=date(2026, 3, 20))
+    got = [(r.day, r.amount, r.running) for r in receipts(session, tid, 2026)]
+    assert got == [
+        (date(2026, 2, 10), D("400.00"), D("400.00")),
+        (date(2026, 3, 5), D("600.00"), D("1000.00")),
+        (date(2026, 3, 20), D("-400.00"), D("600.00")),
+    ]
+    assert receipts(session, tid, 2026)[0].text.startswith("Zahlung RE-2026-")
+    assert small_business_monitor(session, tid, 2026).turnover == D("600.00")
 
 
 def _setup(engine: Engine, tenant_id: int) -> None:

@@ -25,7 +25,7 @@ is one SQL expression over postings joined to their invoice, evaluated set-based
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, case, extract, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -35,6 +35,7 @@ from belegwerk.books.models import Invoice, Posting
 from belegwerk.tax.periods import Period
 
 INVOICE_SOURCE = "invoice"
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 # Taxed with the invoice, at the latest in the month after the supply.
 INVOICE_OR_NEXT_MONTH = (vt.OUT_IC_SUPPLY, vt.IN_RC_OTHER, vt.IN_IC_ACQUISITION)
 # Own sales whose tax (or reporting) follows the money for a tenant taxed on receipts (§ 20
@@ -93,14 +94,14 @@ def _month_start(index: int) -> date:
     return date((index - 1) // 12, (index - 1) % 12 + 1, 1)
 
 
-def invoice_postings_in(query: Select[Any], tenant_id: int, period: Period) -> Select[Any]:
+def invoice_postings_in(query: Q, tenant_id: int, period: Period) -> Q:
     """Restrict ``query`` (over ``postings``) to invoice postings whose tax month lies in the
     period. The tax month is always the invoice month, the supply month or the month after,
     so a cheap date window on the invoice comes first."""
     first, last = month_index(period.start), month_index(period.end)
     window = _month_start(first - 1)
-    return query.join(
-        Invoice, and_(Invoice.id == Posting.source_id, Invoice.tenant_id == tenant_id)
+    return query.join_from(
+        Posting, Invoice, and_(Invoice.id == Posting.source_id, Invoice.tenant_id == tenant_id)
     ).where(
         Posting.tenant_id == tenant_id,
         Posting.source_type == INVOICE_SOURCE,
@@ -112,7 +113,7 @@ def invoice_postings_in(query: Select[Any], tenant_id: int, period: Period) -> S
     )
 
 
-def direct_postings_in(query: Select[Any], tenant_id: int, period: Period) -> Select[Any]:
+def direct_postings_in(query: Q, tenant_id: int, period: Period) -> Q:
     """Restrict ``query`` to postings not from invoices, dated in the period."""
     return query.where(
         Posting.tenant_id == tenant_id,
