@@ -12,7 +12,7 @@ from rich.table import Table
 
 from belegwerk.banking.cli import bank_app
 from belegwerk.core.errors import BelegwerkError
-from belegwerk.tax.cli import tax_app, ustva
+from belegwerk.tax.cli import tax_app, ustva, zm
 
 app = typer.Typer(
     help="Belegwerk – Buchhaltung, Kassenbuch und Steuer für Selbstständige.", no_args_is_help=True
@@ -24,6 +24,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(bank_app, name="bank")
 app.add_typer(tax_app, name="tax")
 app.command("ustva")(ustva)
+app.command("zm")(zm)
 console = Console()
 err_console = Console(stderr=True)
 

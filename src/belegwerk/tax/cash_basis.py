@@ -70,6 +70,7 @@ from belegwerk.core.money import distribute_cents, from_cents, to_cents
 from belegwerk.core.types import Money
 
 INVOICE_SOURCE = "invoice"
+_ID_CHUNK = 5000  # invoice ids per IN list (SQLite allows 32,766 bound parameters)
 
 _TABLE: Table = Posting.__table__  # type: ignore[assignment]
 _NAMES: tuple[str, ...] = tuple(c.name for c in _TABLE.columns)
@@ -360,44 +361,51 @@ def _realised(
     start: date,
     end: date,
     shape: _Shape,
-    invoices: Select[Any],
+    invoices: Select[Any] | Sequence[int],
 ) -> list[CashItem]:
     """The items of the selected invoices' payments in the period."""
     chart = journal.chart_of(session, tenant_id)
     receivables = accounts.account(chart, "receivables")
     payables = accounts.account(chart, "payables")
-    directions: dict[int, str] = {
-        invoice_id: direction
+    # A selection (e.g. "paid in the period") is evaluated once; the three reads below then
+    # look the invoices up by id.
+    if isinstance(invoices, Select):
+        selected = sorted(set(session.scalars(invoices)))
+    else:
+        selected = list(invoices)
+    directions: dict[int, str] = {}
+    payments: dict[int, list[tuple[int, date, int]]] = defaultdict(list)
+    postings: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    p = _TABLE.c
+    for start_at in range(0, len(selected), _ID_CHUNK):
+        ids = selected[start_at : start_at + _ID_CHUNK]
         for invoice_id, direction in session.execute(
             select(Invoice.id, Invoice.direction).where(
-                Invoice.tenant_id == tenant_id, Invoice.id.in_(invoices)
+                Invoice.tenant_id == tenant_id, Invoice.id.in_(ids)
             )
-        ).all()
-    }
-    payments: dict[int, list[tuple[int, date, int]]] = defaultdict(list)
-    for invoice_id, payment_id, day, cents in session.execute(
-        select(Payment.invoice_id, Payment.id, Payment.payment_date, _signed_payment_cents())
-        .where(
-            Payment.tenant_id == tenant_id,
-            Payment.invoice_id.in_(invoices),
-            Payment.payment_date <= end,
-        )
-        .order_by(Payment.invoice_id, Payment.payment_date, Payment.id)
-    ).all():
-        payments[invoice_id].append((payment_id, day, cents))
-    p = _TABLE.c
-    postings: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for values in session.execute(
-        select(*shape.select())
-        .where(
-            p.tenant_id == tenant_id,
-            p.source_type == INVOICE_SOURCE,
-            p.source_id.in_(invoices),
-        )
-        .order_by(p.source_id, p.id)
-    ).all():
-        row = shape.row(values)
-        postings[row["source_id"]].append(row)
+        ).all():
+            directions[invoice_id] = direction
+        for invoice_id, payment_id, day, cents in session.execute(
+            select(Payment.invoice_id, Payment.id, Payment.payment_date, _signed_payment_cents())
+            .where(
+                Payment.tenant_id == tenant_id,
+                Payment.invoice_id.in_(ids),
+                Payment.payment_date <= end,
+            )
+            .order_by(Payment.invoice_id, Payment.payment_date, Payment.id)
+        ).all():
+            payments[invoice_id].append((payment_id, day, cents))
+        for values in session.execute(
+            select(*shape.select())
+            .where(
+                p.tenant_id == tenant_id,
+                p.source_type == INVOICE_SOURCE,
+                p.source_id.in_(ids),
+            )
+            .order_by(p.source_id, p.id)
+        ).all():
+            row = shape.row(values)
+            postings[row["source_id"]].append(row)
     items: list[CashItem] = []
     for invoice_id, rows in postings.items():
         direction = directions.get(invoice_id, "out")
@@ -487,21 +495,25 @@ def cash_totals(
     width = len(keys)
     p = _TABLE.c
     direct = _direct_query(tenant_id, start, end, [*keys, *sums]).group_by(*keys)
-    settled = (
-        select(*keys, *sums)
-        .where(
-            p.tenant_id == tenant_id,
-            p.source_type == INVOICE_SOURCE,
-            p.source_id.in_(_settled_in(tenant_id, start, end)),
+    for row in session.execute(direct).all():
+        add(tuple(row[:width]), row[width:])
+    # The settled invoices are selected once and then looked up by id (the selection groups
+    # every payment up to the period's end).
+    settled = sorted(set(session.scalars(_settled_in(tenant_id, start, end))))
+    for at in range(0, len(settled), _ID_CHUNK):
+        ids = settled[at : at + _ID_CHUNK]
+        query = (
+            select(*keys, *sums)
+            .where(
+                p.tenant_id == tenant_id,
+                p.source_type == INVOICE_SOURCE,
+                p.source_id.in_(ids),
+            )
+            .group_by(*keys)
         )
-        .group_by(*keys)
-    )
-    for query in (direct, settled):
         for row in session.execute(query).all():
             add(tuple(row[:width]), row[width:])
-    partly = _paid_in(tenant_id, start, end).where(
-        Payment.invoice_id.not_in(_settled_in(tenant_id, start, end))
-    )
+    partly = sorted(set(session.scalars(_paid_in(tenant_id, start, end))) - set(settled))
     for item in _realised(session, tenant_id, start, end, shape, partly):
         add(
             tuple(item.columns[name] for name in by),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from belegwerk.banking.models import BankAccount, BankTransaction, Classification, PaymentMatch
@@ -185,14 +185,15 @@ def _uncategorised_bank_lines(session: Session, tenant_id: int, period: Period) 
 
 
 def _eu_sales_without_vat_id(session: Session, tenant_id: int, period: Period) -> list[str]:
-    query = timing.invoice_postings_in(select(Posting.voucher), tenant_id, period).outerjoin(
-        Party, Party.id == Invoice.party_id
+    without_id = or_(
+        Invoice.party_id.is_(None),
+        Invoice.party_id.in_(
+            select(Party.id).where(Party.tenant_id == tenant_id, Party.vat_id == "")
+        ),
     )
+    query = timing.invoice_postings_in(select(Posting.voucher), tenant_id, period, without_id)
     rows = session.execute(
-        query.where(
-            Posting.vat_treatment.in_(sorted(vt.ZM_TREATMENTS)),
-            func.coalesce(Party.vat_id, "") == "",
-        )
+        query.where(Posting.vat_treatment.in_(sorted(vt.ZM_TREATMENTS)))
         .distinct()
         .order_by(Posting.voucher)
     )

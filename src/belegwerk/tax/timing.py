@@ -94,21 +94,30 @@ def _month_start(index: int) -> date:
     return date((index - 1) // 12, (index - 1) % 12 + 1, 1)
 
 
-def invoice_postings_in(query: Q, tenant_id: int, period: Period) -> Q:
+def invoice_postings_in(
+    query: Q, tenant_id: int, period: Period, *invoice_filter: ColumnElement[bool]
+) -> Q:
     """Restrict ``query`` (over ``postings``) to invoice postings whose tax month lies in the
-    period. The tax month is always the invoice month, the supply month or the month after,
-    so a cheap date window on the invoice comes first."""
+    period. The tax month is always the invoice month, the supply month or the month after
+    (the supply month is the invoice month without a supply date), so a cheap date window on
+    the invoice comes first, narrowed further by ``invoice_filter`` (conditions on
+    ``invoices``)."""
     first, last = month_index(period.start), month_index(period.end)
     window = _month_start(first - 1)
+    candidates = select(Invoice.id).where(
+        Invoice.tenant_id == tenant_id,
+        or_(
+            Invoice.issue_date.between(period.start, period.end),
+            Invoice.supply_date.between(window, period.end),
+        ),
+        *invoice_filter,
+    )
     return query.join_from(
         Posting, Invoice, and_(Invoice.id == Posting.source_id, Invoice.tenant_id == tenant_id)
     ).where(
         Posting.tenant_id == tenant_id,
         Posting.source_type == INVOICE_SOURCE,
-        or_(
-            Invoice.issue_date.between(window, period.end),
-            Invoice.supply_date.between(window, period.end),
-        ),
+        Posting.source_id.in_(candidates),
         tax_month().between(first, last),
     )
 

@@ -228,18 +228,24 @@ def _grouped() -> Any:
 def _sum_rows(session: Session, tenant_id: int, period: Period, basis: str) -> Iterator[SumRow]:
     """The period's postings summed per group, each in its tax period (``tax.timing``); for a
     tenant taxed on receipts its own sales come from the payments instead (``cash_basis``)."""
-    direct = timing.direct_postings_in(_grouped(), tenant_id, period)
     invoices = timing.invoice_postings_in(_grouped(), tenant_id, period)
-    if basis == "cash":
-        invoices = invoices.where(Posting.vat_treatment.not_in(timing.CASH_TREATMENTS))
-    for query in (direct, invoices):
-        for row in session.execute(query):
-            yield cast(SumRow, tuple(row))
-    if basis == "cash":
-        totals = cash_totals(session, tenant_id, period.start, period.end, _CASH_KEYS)
-        for key, total in totals.items():
-            if key[-1] == timing.INVOICE_SOURCE and key[0] in timing.CASH_TREATMENTS:
-                yield cast(SumRow, (*key[:-1], total.net_amount, total.tax_amount))
+    if basis != "cash":
+        for query in (timing.direct_postings_in(_grouped(), tenant_id, period), invoices):
+            for row in session.execute(query):
+                yield cast(SumRow, tuple(row))
+        return
+    # Ist: invoices the Soll way except the own sales; those and the direct postings (money
+    # on their own date either way) from the cash view.
+    for row in session.execute(
+        invoices.where(Posting.vat_treatment.not_in(timing.CASH_TREATMENTS))
+    ):
+        yield cast(SumRow, tuple(row))
+    totals = cash_totals(session, tenant_id, period.start, period.end, _CASH_KEYS)
+    for key, total in totals.items():
+        treatment, source = key[0], key[-1]
+        wanted = source != timing.INVOICE_SOURCE or treatment in timing.CASH_TREATMENTS
+        if wanted and (treatment or key[3] is not None):  # VAT-relevant, as _RELEVANT
+            yield cast(SumRow, (*key[:-1], total.net_amount, total.tax_amount))
 
 
 def _cut(value: Decimal) -> Decimal:
