@@ -180,6 +180,35 @@ def test_api(client: Any, engine: Engine, tenant_id: int) -> None:
     assert client.get("/api/v1/tax/small-business-monitor").status_code == 200
 
 
+def test_zm_api_page_and_cli_data(client: Any, engine: Engine, tenant_id: int) -> None:
+    with session_factory(engine)() as s:
+        s.info["tenant_id"] = tenant_id
+        invoice(s, tenant_id, [("1200.60", "0", "K", None)], country="FR", vat_id="FR40303265045",
+                day=date(2026, 2, 3))  # fmt: skip
+        invoice(s, tenant_id, [("99.00", "0", "AE", None)], country="AT", day=date(2026, 2, 4))
+        s.commit()
+    res = client.get("/api/v1/tax/zm", params={"period": "2026-Q1"})
+    assert res.status_code == 200, res.text
+    data = res.json()
+    assert [(ln["vat_id"], ln["kind"], ln["amount"]) for ln in data["lines"]] == [
+        ("FR40303265045", "L", 1200)
+    ]
+    assert [w["code"] for w in data["warnings"]] == ["zm.vat_id_missing"]
+    assert {r["kz"]: r["agrees"] for r in data["reconciliation"]} == {"41": True, "21": True}
+    csv = client.get("/api/v1/tax/zm.csv", params={"period": "2026-Q1"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.content.splitlines() == [
+        b"#v3.0",
+        b"USt-IdNr.,Betrag (EUR),Art der Leistung",
+        b"FR40303265045,1200,L",
+    ]
+    bad = client.get("/api/v1/tax/zm", params={"period": "2026-Q7"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "tax.invalid_period"
+    page = client.get("/tax/ustva", params={"period": "2026-Q1"})
+    assert 'id="zm-lines"' in page.text and "FR40303265045" in page.text
+    assert "Zusammenfassende Meldung" in page.text
+
+
 def test_pages(client: Any, engine: Engine, tenant_id: int) -> None:
     _setup(engine, tenant_id)
     page = client.get("/tax/ustva", params={"period": "2026-Q1"})
@@ -245,4 +274,23 @@ def test_cli(cli_tenant: str, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert b"<Zeitraum>41</Zeitraum>" in xml.read_bytes() and pdf.read_bytes().startswith(b"%PDF")
     res = runner.invoke(app, ["ustva", "--period", "2026-13", "--tenant", cli_tenant])
+    assert res.exit_code == 1 and "tax.invalid_period" in res.output
+
+
+def test_cli_zm(cli_tenant: str, tmp_path: Path) -> None:
+    from belegwerk.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["zm", "--period", "2026-Q1", "--json", "--tenant", cli_tenant])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["period"] == "2026-Q1" and data["lines"] == []
+    out = tmp_path / "zm.csv"
+    res = runner.invoke(
+        app, ["zm", "--period", "2026-03", "--csv", str(out), "--tenant", cli_tenant]
+    )
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes().startswith(b"#v3.0\r\nUSt-IdNr.,")
+    assert "Kz 41" in res.output
+    res = runner.invoke(app, ["zm", "--period", "2026-Q0", "--tenant", cli_tenant])
     assert res.exit_code == 1 and "tax.invalid_period" in res.output

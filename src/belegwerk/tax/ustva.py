@@ -63,6 +63,7 @@ class Ustva:
     computed_tax: dict[str, Decimal]  # tax the Finanzamt derives from 81, 86, 89, 93
     checks: list[Check]
     corrected: bool = False
+    raw: dict[str, Decimal] = field(default_factory=dict)  # exact sums before cutting
 
     @property
     def errors(self) -> list[Check]:
@@ -353,7 +354,7 @@ def compute(
     corrected = filed is not None
     if corrected:
         boxes["10"] = Decimal(1)
-    return Ustva(period, form, basis, boxes, computed, found, corrected)
+    return Ustva(period, form, basis, boxes, computed, found, corrected, raw)
 
 
 # --------------------------------------------------------------------------- drill-down

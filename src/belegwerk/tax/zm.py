@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -39,6 +40,16 @@ from belegwerk.tax.ustva import Check, PostingSigns, sums
 from belegwerk.tenancy.service import get_company
 
 KINDS = {vt.OUT_IC_SUPPLY: "L", vt.OUT_EU_SERVICE: "S"}
+
+
+def kind_label(kind: str) -> str:
+    return {
+        "L": _("Intra-community supply"),
+        "D": _("Triangular transaction"),
+        "S": _("Other service"),
+    }.get(kind, kind)
+
+
 BOXES = {"L": "41", "S": "21"}
 CSV_VERSION = "#v3.0"
 CSV_HEADER = ("USt-IdNr.", "Betrag (EUR)", "Art der Leistung")
@@ -148,8 +159,14 @@ def _vat_id(raw: str | None, country: str | None) -> str:
     return ("EL" if prefix == "GR" else prefix) + value
 
 
-def compute(session: Session, tenant_id: int, period: Period) -> Zm:
-    """The ZM of a month or quarter, reconciled with Kz 41 and Kz 21 of the same period."""
+def compute(
+    session: Session,
+    tenant_id: int,
+    period: Period,
+    ustva_sums: Mapping[str, Decimal] | None = None,
+) -> Zm:
+    """The ZM of a month or quarter, reconciled with Kz 41 and Kz 21 of the same period
+    (``ustva_sums``: the exact box sums when the UStVA was computed already)."""
     company = get_company(session, tenant_id)
     signs = PostingSigns(session, tenant_id, company.chart)
     treatments = sorted(KINDS)
@@ -200,7 +217,11 @@ def compute(session: Session, tenant_id: int, period: Period) -> Zm:
         for (vat_id, kind), amount in sorted(sums_by.items())
         if amount
     ]
-    raw = sums(session, tenant_id, period, form_for(period.year), company.chart)
+    raw = (
+        ustva_sums
+        if ustva_sums is not None
+        else sums(session, tenant_id, period, form_for(period.year), company.chart)
+    )
     zm = Zm(
         period,
         lines,
