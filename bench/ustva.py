@@ -5,7 +5,7 @@ of one month, timed twice: Soll-Versteuerung (by period of supply) and Ist-Verst
 from the payments received, allocated to the invoice postings).
 
 Target (issue 4): the UStVA of a month in under 200 ms on SQLite. Prints best of --runs.
-Run: .venv/bin/python bench/ustva.py [--postgres URL]
+Run from the repository root: .venv/bin/python -m bench.ustva [--postgres URL] [--runs N]
 """
 
 from __future__ import annotations
@@ -164,14 +164,16 @@ def pay_sales(engine, tenant_id: int) -> int:  # type: ignore[no-untyped-def]
     return count
 
 
-def timed(engine, tenant_id: int, basis: str, runs: int) -> tuple[float, dict[str, str]]:  # type: ignore[no-untyped-def]
-    timings = []
+def timed(engine, tenant_id: int, basis: str, runs: int) -> tuple[float, float, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Best wall-clock and best CPU time (ms) of ``runs`` UStVA computations of June."""
+    wall, cpu = [], []
     for _ in range(runs):
         with tenant_session(tenant_id, engine) as s:
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             result = compute(s, tenant_id, parse_period(f"{YEAR}-06"), basis=basis)
-            timings.append((time.perf_counter() - t1) * 1000)
-    return min(timings), result.as_json()["boxes"]
+            wall.append((time.perf_counter() - t1) * 1000)
+            cpu.append((time.process_time() - c1) * 1000)
+    return min(wall), min(cpu), result.as_json()["boxes"]
 
 
 def main() -> None:
@@ -192,11 +194,11 @@ def main() -> None:
         payments = pay_sales(engine, tenant_id)
         print(f"recorded {payments} payments in {time.perf_counter() - t0:.1f} s")
         for basis, name in (("accrual", "Soll"), ("cash", "Ist")):
-            best, boxes = timed(engine, tenant_id, basis, args.runs)
+            best, cpu, boxes = timed(engine, tenant_id, basis, args.runs)
             print(f"UStVA {YEAR}-06 ({name}): {boxes}")
             print(
                 f"UStVA of a month, {name}: best {best:.1f} ms of {args.runs} runs "
-                "(target < 200 ms)"
+                f"({cpu:.1f} ms CPU of this process; target < 200 ms)"
             )
 
 
