@@ -180,6 +180,32 @@ def test_api(client: Any, engine: Engine, tenant_id: int) -> None:
     assert client.get("/api/v1/tax/small-business-monitor").status_code == 200
 
 
+def test_api_drilldown_names_the_payment_under_ist(
+    client: Any, engine: Engine, tenant_id: int
+) -> None:
+    with session_factory(engine)() as s:
+        s.info["tenant_id"] = tenant_id
+        update_company(s, tenant_id, {"vat_accounting": "cash"})
+        inv = invoice(s, tenant_id, [("100.00", "19", "S", None)], day=date(2026, 2, 20))
+        add_payment(s, tenant_id, inv, date(2026, 3, 2), "59.50", "bank")
+        s.commit()
+    data = client.get("/api/v1/tax/ustva", params={"period": "2026-03"}).json()
+    assert data["basis"] == "cash" and data["boxes"]["81"] == "50"
+    box = client.get("/api/v1/tax/ustva/boxes/81", params={"period": "2026-03"}).json()
+    (row,) = box["postings"]
+    assert (row["payment_date"], row["amount"], row["date"]) == (
+        "2026-03-02",
+        "50.00",
+        "2026-02-20",
+    )
+    assert row["payment_id"] is not None
+    page = client.get("/tax/ustva/boxes/81", params={"period": "2026-03"})
+    assert (
+        "02.03.2026" in page.text
+        and "Ist-Versteuerung" in client.get("/tax/ustva", params={"period": "2026-03"}).text
+    )
+
+
 def test_zm_api_page_and_cli_data(client: Any, engine: Engine, tenant_id: int) -> None:
     with session_factory(engine)() as s:
         s.info["tenant_id"] = tenant_id
