@@ -12,6 +12,7 @@ from rich.table import Table
 
 from belegwerk.banking.cli import bank_app
 from belegwerk.core.errors import BelegwerkError
+from belegwerk.einvoice.cli import einvoice_app
 from belegwerk.tax.cli import tax_app, ustva, zm
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ audit_app = typer.Typer(help="Prüfprotokoll (Audit-Log).", no_args_is_help=True
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bank_app, name="bank")
+app.add_typer(einvoice_app, name="einvoice")
 app.add_typer(tax_app, name="tax")
 app.command("ustva")(ustva)
 app.command("zm")(zm)

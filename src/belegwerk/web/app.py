@@ -29,6 +29,7 @@ API_MODULES = (
     "belegwerk.tenancy.api",
     "belegwerk.books.api",
     "belegwerk.banking.api",
+    "belegwerk.einvoice.api",
     "belegwerk.tax.api",
 )
 PAGE_MODULES = (
