@@ -47,6 +47,7 @@ def test_sale_counts_in_the_month_of_supply(session: Session, tenant_id: int) ->
     assert "81" not in boxes(session, tenant_id, "2026-04")
     (row,) = drilldown(session, tenant_id, parse_period("2026-03"), "81")
     assert (row.posting.source_id, row.amount) == (inv, D("1000.00"))
+    assert (row.posting.posting_date, row.supply_date) == (date(2026, 4, 5), date(2026, 3, 20))
     assert boxes(session, tenant_id, "2026-Q1")["81"] == "1000"
 
 

@@ -59,6 +59,7 @@ def get_box(ctx: CtxDep, kz: str, period: str) -> dict[str, Any]:
                 "text": r.posting.text,
                 "source_type": r.posting.source_type,
                 "source_id": r.posting.source_id,
+                "supply_date": r.supply_date.isoformat() if r.supply_date else None,
                 "payment_id": r.payment_id,
                 "payment_date": r.payment_date.isoformat() if r.payment_date else None,
                 "amount": str(r.amount),

@@ -75,6 +75,7 @@ def box_page(kz: str, page: PageDep, period: str = "") -> HTMLResponse:
         "tax/ustva_box.html", section="ustva", period=parsed, kz=kz, rows=rows,
         total=sum((r.amount for r in rows), start=0),
         paid=any(r.payment_id for r in rows),
+        supplied=any(r.supply_date for r in rows),
     )  # fmt: skip
 
 

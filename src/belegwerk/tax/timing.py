@@ -27,7 +27,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, case, extract, func, or_, select
+from sqlalchemy import Date, Select, and_, case, cast, extract, func, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from belegwerk.books import vat_treatment as vt
@@ -132,7 +132,16 @@ def direct_postings_in(query: Q, tenant_id: int, period: Period) -> Q:
     )
 
 
-def postings_in(tenant_id: int, period: Period) -> tuple[Select[Any], Select[Any]]:
-    """The postings of a period as two queries of :class:`Posting` rows: direct, invoices."""
-    base = select(Posting)
-    return direct_postings_in(base, tenant_id, period), invoice_postings_in(base, tenant_id, period)
+def postings_in(
+    tenant_id: int, period: Period
+) -> tuple[Select[Posting, Any], Select[Posting, date | None]]:
+    """The postings of a period as two queries of (:class:`Posting`, supply date) rows:
+    direct postings (no supply date), invoice postings (their invoice's supply date)."""
+    return (
+        direct_postings_in(select(Posting, null_date()), tenant_id, period),
+        invoice_postings_in(select(Posting, Invoice.supply_date), tenant_id, period),
+    )
+
+
+def null_date() -> ColumnElement[Any]:
+    return cast(null(), Date).label("supply_date")

@@ -366,6 +366,7 @@ class Contribution:
     amount: Decimal  # signed contribution to the Kennzahl (before cutting to euros)
     payment_id: int | None = None  # Ist-Versteuerung: the payment whose share this is
     payment_date: date | None = None
+    supply_date: date | None = None  # the invoice's Leistungsdatum, when it has one
 
     @property
     def day(self) -> date:
@@ -416,11 +417,11 @@ def drilldown(
         invoices = invoices.where(Posting.vat_treatment.not_in(timing.CASH_TREATMENTS))
     out: list[Contribution] = []
     for query in (direct, invoices):
-        for p in session.scalars(query.where(_RELEVANT)):
+        for p, supply in session.execute(query.where(_RELEVANT)):
             for amount in _contributions(
                 form, signs, company.chart, kz, p, p.net_amount, p.tax_amount
             ):
-                out.append(Contribution(p, amount))
+                out.append(Contribution(p, amount, supply_date=supply))
     if basis == "cash":
         shares = [
             i
