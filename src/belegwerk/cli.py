@@ -13,7 +13,7 @@ from rich.table import Table
 from belegwerk.banking.cli import bank_app
 from belegwerk.core.errors import BelegwerkError
 from belegwerk.einvoice.cli import einvoice_app
-from belegwerk.tax.cli import tax_app, ustva
+from belegwerk.tax.cli import tax_app, ustva, zm
 from belegwerk.tax.eks.cli import eks_app
 from belegwerk.tax.euer_cli import euer_app
 
@@ -28,6 +28,7 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(einvoice_app, name="einvoice")
 app.add_typer(tax_app, name="tax")
 app.command("ustva")(ustva)
+app.command("zm")(zm)
 app.add_typer(eks_app, name="eks")
 app.add_typer(euer_app, name="euer")
 console = Console()

@@ -715,7 +715,7 @@ def test_small_business_sales_go_to_the_section_19_account(
         opened(session, tenant)
         entry = create_cash_entry(session, tenant, income(session, "50.00"))
         (posting,) = postings_of(session, tenant, entry.id)
-        assert posting.credit_account == "4185"
+        assert posting.credit_account == "4184"
         assert posting.tax_amount == 0
         session.commit()
 

@@ -295,7 +295,7 @@ def test_small_business_sales_are_exempt(session: Session, make_tenant: Callable
     pid = party(session, tid)
     inv_id = booked(session, tid, [line("")], party_id=pid)
     (p,) = rows(session, tid, inv_id)
-    assert (p.credit_account, p.vat_treatment) == ("8195", vt.OUT_SMALL_BUSINESS)
+    assert (p.credit_account, p.vat_treatment) == ("8192", vt.OUT_SMALL_BUSINESS)
     (t,) = tax_totals(session, tid, inv_id)
     assert (t.vat_category, t.exemption_reason) == ("E", vt.SMALL_BUSINESS_REASON)
     with pytest.raises(ValidationFailed) as err:

@@ -18,11 +18,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from belegwerk.books.payments import add_payment
+from belegwerk.books.payments import add_payment, reverse_payment
 from belegwerk.core.db import session_factory, system_session
 from belegwerk.tax import deadlines as dl
 from belegwerk.tax import elster_xml
-from belegwerk.tax.monitor import small_business_monitor
+from belegwerk.tax.monitor import receipts, small_business_monitor
 from belegwerk.tax.periods import parse_period
 from belegwerk.tax.ustva import compute
 from belegwerk.tax.ustva_pdf import render
@@ -123,6 +123,27 @@ def test_small_business_monitor_names_the_crossing_payment(
     )
 
 
+def test_small_business_monitor_follows_partial_payments_and_reversals(
+    session: Session, make_tenant: Callable[..., int]
+) -> None:
+    """The monitor reads the same allocation as the Ist-UStVA: a partial payment counts with
+    its amount, a returned payment (Rücklastschrift) takes its amount back on its own date."""
+    tid = make_tenant(chart="skr04", vat_regime="small_business")
+    session.info["tenant_id"] = tid
+    inv = invoice(session, tid, [("1000.00", "0", "", None)], day=date(2026, 2, 1))
+    first = add_payment(session, tid, inv, date(2026, 2, 10), "400.00", "bank")
+    add_payment(session, tid, inv, date(2026, 3, 5), "600.00", "bank")
+    reverse_payment(session, tid, first.id, "Rücklastschrift", reversal_date=date(2026, 3, 20))
+    got = [(r.day, r.amount, r.running) for r in receipts(session, tid, 2026)]
+    assert got == [
+        (date(2026, 2, 10), D("400.00"), D("400.00")),
+        (date(2026, 3, 5), D("600.00"), D("1000.00")),
+        (date(2026, 3, 20), D("-400.00"), D("600.00")),
+    ]
+    assert receipts(session, tid, 2026)[0].text.startswith("Zahlung RE-2026-")
+    assert small_business_monitor(session, tid, 2026).turnover == D("600.00")
+
+
 def _setup(engine: Engine, tenant_id: int) -> None:
     with session_factory(engine)() as s:
         s.info["tenant_id"] = tenant_id
@@ -157,6 +178,61 @@ def test_api(client: Any, engine: Engine, tenant_id: int) -> None:
     deadlines = client.get("/api/v1/tax/deadlines", params={"year": 2026}).json()
     assert any(d["kind"] == "ustva" and d["period"] == "2026-Q1" for d in deadlines)
     assert client.get("/api/v1/tax/small-business-monitor").status_code == 200
+
+
+def test_api_drilldown_names_the_payment_under_ist(
+    client: Any, engine: Engine, tenant_id: int
+) -> None:
+    with session_factory(engine)() as s:
+        s.info["tenant_id"] = tenant_id
+        update_company(s, tenant_id, {"vat_accounting": "cash"})
+        inv = invoice(s, tenant_id, [("100.00", "19", "S", None)], day=date(2026, 2, 20))
+        add_payment(s, tenant_id, inv, date(2026, 3, 2), "59.50", "bank")
+        s.commit()
+    data = client.get("/api/v1/tax/ustva", params={"period": "2026-03"}).json()
+    assert data["basis"] == "cash" and data["boxes"]["81"] == "50"
+    box = client.get("/api/v1/tax/ustva/boxes/81", params={"period": "2026-03"}).json()
+    (row,) = box["postings"]
+    assert (row["payment_date"], row["amount"], row["date"]) == (
+        "2026-03-02",
+        "50.00",
+        "2026-02-20",
+    )
+    assert row["payment_id"] is not None
+    page = client.get("/tax/ustva/boxes/81", params={"period": "2026-03"})
+    assert (
+        "02.03.2026" in page.text
+        and "Ist-Versteuerung" in client.get("/tax/ustva", params={"period": "2026-03"}).text
+    )
+
+
+def test_zm_api_page_and_cli_data(client: Any, engine: Engine, tenant_id: int) -> None:
+    with session_factory(engine)() as s:
+        s.info["tenant_id"] = tenant_id
+        invoice(s, tenant_id, [("1200.60", "0", "K", None)], country="FR", vat_id="FR40303265045",
+                day=date(2026, 2, 3))  # fmt: skip
+        invoice(s, tenant_id, [("99.00", "0", "AE", None)], country="AT", day=date(2026, 2, 4))
+        s.commit()
+    res = client.get("/api/v1/tax/zm", params={"period": "2026-Q1"})
+    assert res.status_code == 200, res.text
+    data = res.json()
+    assert [(ln["vat_id"], ln["kind"], ln["amount"]) for ln in data["lines"]] == [
+        ("FR40303265045", "L", 1200)
+    ]
+    assert [w["code"] for w in data["warnings"]] == ["zm.vat_id_missing"]
+    assert {r["kz"]: r["agrees"] for r in data["reconciliation"]} == {"41": True, "21": True}
+    csv = client.get("/api/v1/tax/zm.csv", params={"period": "2026-Q1"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.content.splitlines() == [
+        b"#v3.0",
+        b"USt-IdNr.,Betrag (EUR),Art der Leistung",
+        b"FR40303265045,1200,L",
+    ]
+    bad = client.get("/api/v1/tax/zm", params={"period": "2026-Q7"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "tax.invalid_period"
+    page = client.get("/tax/ustva", params={"period": "2026-Q1"})
+    assert 'id="zm-lines"' in page.text and "FR40303265045" in page.text
+    assert "Zusammenfassende Meldung" in page.text
 
 
 def test_pages(client: Any, engine: Engine, tenant_id: int) -> None:
@@ -224,4 +300,23 @@ def test_cli(cli_tenant: str, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert b"<Zeitraum>41</Zeitraum>" in xml.read_bytes() and pdf.read_bytes().startswith(b"%PDF")
     res = runner.invoke(app, ["ustva", "--period", "2026-13", "--tenant", cli_tenant])
+    assert res.exit_code == 1 and "tax.invalid_period" in res.output
+
+
+def test_cli_zm(cli_tenant: str, tmp_path: Path) -> None:
+    from belegwerk.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["zm", "--period", "2026-Q1", "--json", "--tenant", cli_tenant])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["period"] == "2026-Q1" and data["lines"] == []
+    out = tmp_path / "zm.csv"
+    res = runner.invoke(
+        app, ["zm", "--period", "2026-03", "--csv", str(out), "--tenant", cli_tenant]
+    )
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes().startswith(b"#v3.0\r\nUSt-IdNr.,")
+    assert "Kz 41" in res.output
+    res = runner.invoke(app, ["zm", "--period", "2026-Q0", "--tenant", cli_tenant])
     assert res.exit_code == 1 and "tax.invalid_period" in res.output

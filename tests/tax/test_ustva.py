@@ -225,20 +225,6 @@ def test_corrected_return_for_a_filed_period(session: Session, tenant_id: int) -
     assert second.corrected and second.result == D("28.50")
 
 
-def test_ist_versteuerung_waits_for_the_cash_basis_module(
-    session: Session, make_tenant: Callable[..., int]
-) -> None:
-    """§ 20 UStG Ist-Versteuerung needs invoices allocated to payments; until that module is on
-    main the return is blocked rather than silently computed by invoice date."""
-    tid = make_tenant(chart="skr03", vat_accounting="cash")
-    session.info["tenant_id"] = tid
-    invoice(session, tid, [("100.00", "19", "S", None)])
-    result = compute(session, tid, parse_period("2026-03"))
-    assert "ustva.cash_basis_pending" in {c.code for c in result.errors}
-    soll = compute(session, tid, parse_period("2026-03"), basis="accrual")
-    assert soll.as_json()["boxes"]["81"] == "100" and not soll.errors
-
-
 def test_manual_boxes_and_bad_input(session: Session, tenant_id: int) -> None:
     invoice(session, tenant_id, [("100.00", "19", "S", None)])
     got = boxes(session, tenant_id, manual={"69": D("5.00"), "62": D("3.00")})

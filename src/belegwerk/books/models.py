@@ -107,6 +107,8 @@ class Invoice(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "number"),
         Index("ix_invoices_tenant_date", "tenant_id", "issue_date", "id"),
+        # The UStVA finds invoices by their supply period (Leistungsdatum).
+        Index("ix_invoices_tenant_supply", "tenant_id", "supply_date"),
         CheckConstraint("direction IN ('in', 'out')", name="direction"),
         CheckConstraint("status IN ('draft', 'booked')", name="status"),
     )

@@ -77,7 +77,7 @@ REASON_CODE_MAX = 30
 # (treatment, rate, deductible) → key. Source: DATEV key list as documented by
 # BuchhaltungsButler ("Logik der Steuerschlüssel": 94 = § 13b 19 % USt/VSt, 95 = § 13b 19 % USt
 # without VSt, 19/18 = i.g.E. 19/7 % USt/VSt, 13/12 = i.g.E. 19/7 % without VSt). The 7 % § 13b
-# keys are not in that list and are left for the tax advisor ([unverified]).
+# keys are not in that list and are left for the tax advisor (open, see docs/categories.md).
 DATEV_TAX_KEYS: dict[tuple[str, int, bool], str] = {
     (IN_RC_EU, 19, True): "94",
     (IN_RC_EU, 19, False): "95",

@@ -1,5 +1,5 @@
-"""REST routes under /api/v1/tax: UStVA (boxes, drill-down, PDF, ELSTER XML, filing),
-deadlines and the Kleinunternehmer monitor."""
+"""REST routes under /api/v1/tax: UStVA (boxes, drill-down, PDF, ELSTER XML, filing), the
+Zusammenfassende Meldung, deadlines and the Kleinunternehmer monitor."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from belegwerk.core.dates import today
 from belegwerk.tax import deadlines as dl
-from belegwerk.tax import elster_xml, filings, ustva_pdf
+from belegwerk.tax import elster_xml, filings, ustva_pdf, zm
 from belegwerk.tax.monitor import small_business_monitor
 from belegwerk.tax.periods import parse_period
 from belegwerk.tax.ustva import compute, drilldown, parse_manual
@@ -59,6 +59,9 @@ def get_box(ctx: CtxDep, kz: str, period: str) -> dict[str, Any]:
                 "text": r.posting.text,
                 "source_type": r.posting.source_type,
                 "source_id": r.posting.source_id,
+                "supply_date": r.supply_date.isoformat() if r.supply_date else None,
+                "payment_id": r.payment_id,
+                "payment_date": r.payment_date.isoformat() if r.payment_date else None,
                 "amount": str(r.amount),
             }
             for r in rows
@@ -85,6 +88,24 @@ def get_xml(ctx: CtxDep, period: str) -> Response:
         data,
         media_type="application/xml",
         headers={"Content-Disposition": f'attachment; filename="UStVA_{result.period.key}.xml"'},
+    )
+
+
+@router.get("/tax/zm")
+def get_zm(ctx: CtxDep, period: str) -> dict[str, Any]:
+    """Zusammenfassende Meldung of a month or quarter: lines per customer VAT id and kind
+    (L, D, S) in whole euros, the exact sums, the reconciliation with Kz 41/21, warnings."""
+    return zm.compute(ctx.session, ctx.tenant_id, parse_period(period)).as_json()
+
+
+@router.get("/tax/zm.csv", response_class=Response)
+def get_zm_csv(ctx: CtxDep, period: str) -> Response:
+    """The CSV for the ZM import of the BZSt portal."""
+    result = zm.compute(ctx.session, ctx.tenant_id, parse_period(period))
+    return Response(
+        zm.to_csv(result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="ZM_{result.period.key}.csv"'},
     )
 
 

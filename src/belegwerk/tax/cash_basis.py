@@ -352,39 +352,46 @@ def _realised(
     chart = journal.chart_of(session, tenant_id)
     receivables = accounts.account(chart, "receivables")
     payables = accounts.account(chart, "payables")
-    directions: dict[int, str] = {
-        invoice_id: direction
+    # A selection (e.g. "paid in the period") is evaluated once; the three reads below then
+    # look the invoices up by id.
+    if isinstance(invoices, Select):
+        selected = sorted(set(session.scalars(invoices)))
+    else:
+        selected = list(invoices)
+    directions: dict[int, str] = {}
+    payments: dict[int, list[tuple[int, date, int]]] = defaultdict(list)
+    postings: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    p = _TABLE.c
+    for start_at in range(0, len(selected), _CHUNK):
+        ids = selected[start_at : start_at + _CHUNK]
         for invoice_id, direction in session.execute(
             select(Invoice.id, Invoice.direction).where(
-                Invoice.tenant_id == tenant_id, Invoice.id.in_(invoices)
+                Invoice.tenant_id == tenant_id, Invoice.id.in_(ids)
             )
-        ).all()
-    }
-    payments: dict[int, list[tuple[int, date, int]]] = defaultdict(list)
-    for invoice_id, payment_id, day, cents in session.execute(
-        select(Payment.invoice_id, Payment.id, Payment.payment_date, _signed_payment_cents())
-        .where(
-            Payment.tenant_id == tenant_id,
-            Payment.invoice_id.in_(invoices),
-            Payment.payment_date <= end,
-        )
-        .order_by(Payment.invoice_id, Payment.payment_date, Payment.id)
-    ).all():
-        payments[invoice_id].append((payment_id, day, cents))
-    p = _TABLE.c
-    postings: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for values in session.execute(
-        select(*shape.select())
-        .where(
-            p.tenant_id == tenant_id,
-            p.source_type == INVOICE_SOURCE,
-            p.source_id.in_(invoices),
-            _moves_money(),
-        )
-        .order_by(p.source_id, p.id)
-    ).all():
-        row = shape.row(values)
-        postings[row["source_id"]].append(row)
+        ).all():
+            directions[invoice_id] = direction
+        for invoice_id, payment_id, day, cents in session.execute(
+            select(Payment.invoice_id, Payment.id, Payment.payment_date, _signed_payment_cents())
+            .where(
+                Payment.tenant_id == tenant_id,
+                Payment.invoice_id.in_(ids),
+                Payment.payment_date <= end,
+            )
+            .order_by(Payment.invoice_id, Payment.payment_date, Payment.id)
+        ).all():
+            payments[invoice_id].append((payment_id, day, cents))
+        for values in session.execute(
+            select(*shape.select())
+            .where(
+                p.tenant_id == tenant_id,
+                p.source_type == INVOICE_SOURCE,
+                p.source_id.in_(ids),
+                _moves_money(),
+            )
+            .order_by(p.source_id, p.id)
+        ).all():
+            row = shape.row(values)
+            postings[row["source_id"]].append(row)
     items: list[CashItem] = []
     for invoice_id, rows in postings.items():
         direction = directions.get(invoice_id, "out")

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from belegwerk.banking.models import BankAccount, BankTransaction, Classification, PaymentMatch
 from belegwerk.books import vat_treatment as vt
-from belegwerk.books.models import Invoice, Party, Posting
+from belegwerk.books.models import Invoice, Party, Payment, Posting
 from belegwerk.core.dates import today
 from belegwerk.core.i18n import _, format_date
 from belegwerk.core.money import ZERO
+from belegwerk.tax import timing
 from belegwerk.tax.forms import Form
 from belegwerk.tax.periods import Period
 from belegwerk.tax.ustva import SELF_ASSESSED_BOXES_KZ, Check
@@ -58,18 +58,22 @@ def run(
                 ),
             )
         )
-    # The allocation of invoices to payments comes from branch euer (tax/cash_basis.py).
-    if basis == "cash" and importlib.util.find_spec("belegwerk.tax.cash_basis") is None:
-        found.append(
-            Check(
-                "ustva.cash_basis_pending",
-                "error",
-                _(
-                    "Cash accounting (Ist-Versteuerung): allocating invoices to their "
-                    "payments is not available yet; the UStVA would follow invoice dates."
-                ),
+    if basis == "accrual":
+        early = _paid_before_supply(session, tenant_id, period)
+        if early:
+            found.append(
+                Check(
+                    "ustva.advance_payment",
+                    "warning",
+                    _(
+                        "Payments received in this period for supplies of a later period: the tax "
+                        "on advance payments arises on receipt (§ 13 Abs. 1 Nr. 1 a Satz 4 UStG), "
+                        "but the UStVA counts these invoices in their supply period. Book the "
+                        "advance as its own advance invoice, or ask your tax advisor: {numbers}"
+                    ).format(numbers=", ".join(early)),
+                    [{"voucher": v} for v in early],
+                )
             )
-        )
     uncategorised = _uncategorised_bank_lines(session, tenant_id, period)
     if uncategorised:
         found.append(
@@ -181,25 +185,43 @@ def _uncategorised_bank_lines(session: Session, tenant_id: int, period: Period) 
 
 
 def _eu_sales_without_vat_id(session: Session, tenant_id: int, period: Period) -> list[str]:
+    without_id = or_(
+        Invoice.party_id.is_(None),
+        Invoice.party_id.in_(
+            select(Party.id).where(Party.tenant_id == tenant_id, Party.vat_id == "")
+        ),
+    )
+    query = timing.invoice_postings_in(select(Posting.voucher), tenant_id, period, without_id)
     rows = session.execute(
-        select(Posting.voucher)
-        .join(
-            Invoice,
-            and_(
-                Posting.source_type == "invoice",
-                Invoice.id == Posting.source_id,
-                Invoice.tenant_id == tenant_id,
-            ),
-        )
-        .outerjoin(Party, Party.id == Invoice.party_id)
-        .where(
-            Posting.tenant_id == tenant_id,
-            Posting.posting_date >= period.start,
-            Posting.posting_date <= period.end,
-            Posting.vat_treatment.in_(sorted(vt.ZM_TREATMENTS)),
-            func.coalesce(Party.vat_id, "") == "",
-        )
+        query.where(Posting.vat_treatment.in_(sorted(vt.ZM_TREATMENTS)))
         .distinct()
         .order_by(Posting.voucher)
     )
     return [v for (v,) in rows]
+
+
+def _paid_before_supply(session: Session, tenant_id: int, period: Period) -> list[str]:
+    """Outgoing taxable invoices paid in the period whose supply lies after it."""
+    taxable = exists().where(
+        Posting.tenant_id == tenant_id,
+        Posting.source_type == timing.INVOICE_SOURCE,
+        Posting.source_id == Invoice.id,
+        Posting.vat_treatment == vt.OUT_STANDARD,
+    )
+    rows = session.execute(
+        select(Invoice.number)
+        .join(Payment, and_(Payment.invoice_id == Invoice.id, Payment.tenant_id == tenant_id))
+        .where(
+            Invoice.tenant_id == tenant_id,
+            Invoice.direction == "out",
+            Invoice.kind == "invoice",
+            Invoice.supply_date > period.end,
+            Payment.reverses_id.is_(None),
+            Payment.payment_date >= period.start,
+            Payment.payment_date <= period.end,
+            taxable,
+        )
+        .distinct()
+        .order_by(Invoice.number)
+    )
+    return [n for (n,) in rows if n]

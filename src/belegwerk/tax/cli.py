@@ -92,6 +92,45 @@ def ustva(
         raise typer.Exit(1)
 
 
+def zm(
+    period: PeriodOpt,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="CSV für den Import im BZSt-Portal schreiben")
+    ] = None,
+    as_json: JsonOpt = False,
+    tenant: TenantOpt = None,
+) -> None:
+    """Zusammenfassende Meldung (§ 18a UStG) eines Monats oder Quartals."""
+    from belegwerk.tax import zm as zm_module
+    from belegwerk.tax.periods import parse_period
+
+    try:
+        parsed = parse_period(period)
+        tenant_id = _tenant_id(tenant)
+        with _session(tenant_id) as session:
+            result = zm_module.compute(session, tenant_id, parsed)
+        if csv_file is not None:
+            csv_file.write_bytes(zm_module.to_csv(result))
+    except BelegwerkError as exc:
+        _fail(exc, as_json=as_json)
+    if as_json:
+        _print_json(result.as_json())
+        return
+    table = Table(title=f"Zusammenfassende Meldung {parsed.label()}")
+    for col in ("USt-IdNr.", "Kunde", "Art", "Betrag (EUR)"):
+        table.add_column(col, justify="right" if col.startswith("Betrag") else "left")
+    for line in result.lines:
+        table.add_row(line.vat_id, line.customer, line.kind, str(line.euros))
+    console.print(table)
+    for row in result.reconciliation():
+        console.print(
+            f"{row['kind']}: ZM {row['zm']} EUR + ohne USt-IdNr. {row['without_vat_id']} EUR"
+            f" = Kz {row['kz']} {row['ustva']} EUR"
+        )
+    for check in result.checks:
+        console.print(f"[yellow]Hinweis:[/yellow] {check.message}")
+
+
 @tax_app.command("file")
 def file_ustva(
     period: PeriodOpt,

@@ -3,23 +3,23 @@ against the prior-year and current-year limits, with the transaction that crosse
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from belegwerk.books.journal import chart_of
-from belegwerk.books.models import Invoice, Payment, Posting
 from belegwerk.core import params
 from belegwerk.core.dates import today
 from belegwerk.core.money import ZERO
+from belegwerk.tax.cash_basis import cash_items
 from belegwerk.tax.periods import check_year
 from belegwerk.tax.ustva import PostingSigns
 
 WARN_SHARE = Decimal("0.8")
-CASH_SOURCES = ("bank_tx", "bank_tx_rev", "cash_entry")
+_COLUMNS = ("vat_treatment", "self_assessed", "category_id", "voucher", "text")
 
 
 @dataclass(frozen=True)
@@ -49,50 +49,33 @@ class Monitor:
 def receipts(
     session: Session, tenant_id: int, year: int, until: date | None = None
 ) -> list[Receipt]:
-    """Turnover received in a year, in order (Entgelte, net: a small business charges no VAT):
-    payments of outgoing invoices and revenue booked from bank and cash lines."""
+    """Turnover received in a year, in order (Entgelte, net): the money view of the journal
+    (``cash_basis``, the same allocation the Ist-UStVA and the EÜR use) – invoice payments
+    with their share of the sales, revenue booked from bank and cash lines – one receipt per
+    payment or direct posting."""
     start, end = date(year, 1, 1), min(until or date(year, 12, 31), date(year, 12, 31))
-    rows: list[tuple[date, int, str, str, Decimal]] = []
-    paid = session.execute(
-        select(
-            Payment.payment_date, Payment.id, Invoice.number, Payment.amount, Payment.reverses_id
-        )
-        .join(Invoice, and_(Invoice.id == Payment.invoice_id, Invoice.tenant_id == tenant_id))
-        .where(
-            Payment.tenant_id == tenant_id,
-            Invoice.direction == "out",
-            Payment.payment_date >= start,
-            Payment.payment_date <= end,
-        )
-    )
-    for day, pid, number, amount, reverses in paid:
-        signed = -amount if reverses else amount
-        rows.append((day, pid, number or "", f"Zahlung {number}", signed))
-    booked = session.execute(
-        select(
-            Posting.posting_date, Posting.id, Posting.voucher, Posting.text, Posting.net_amount,
-            Posting.category_id, Posting.debit_account, Posting.credit_account,
-            Posting.vat_treatment,
-        ).where(
-            Posting.tenant_id == tenant_id,
-            Posting.source_type.in_(CASH_SOURCES),
-            Posting.vat_treatment.like("out_%"),
-            Posting.posting_date >= start,
-            Posting.posting_date <= end,
-        )
-    )  # fmt: skip
+    if end < start:
+        return []
     signs = PostingSigns(session, tenant_id, chart_of(session, tenant_id))
-    for day, pid, voucher, text, net, cat_id, debit, credit, treatment in booked:
-        # revenue on the credit side; a storno or refund runs the other way
-        rows.append(
-            (day, pid, voucher, text, signs.sign(treatment, False, cat_id, debit, credit) * net)
+    # one receipt per payment (all its shares) or direct posting, in flow order
+    amounts: dict[tuple[date, int, int], Decimal] = defaultdict(lambda: ZERO)
+    labels: dict[tuple[date, int, int], tuple[str, str]] = {}
+    for item in cash_items(session, tenant_id, start, end, columns=_COLUMNS):
+        if not item.vat_treatment.startswith("out_") or item.self_assessed:
+            continue
+        sign = signs.sign(
+            item.vat_treatment, False, item.category_id, item.debit_account, item.credit_account
         )
-    rows.sort(key=lambda r: (r[0], r[1]))
+        key = (item.flow_date, 0 if item.payment_id else 1, item.payment_id or item.posting_id)
+        amounts[key] += sign * item.net_amount
+        text = f"Zahlung {item.voucher}" if item.payment_id else item.text
+        labels.setdefault(key, (item.voucher, text))
     out: list[Receipt] = []
     running = ZERO
-    for day, _pid, voucher, text, amount in rows:
-        running += amount
-        out.append(Receipt(day, voucher, text, amount, running))
+    for key in sorted(amounts):
+        running += amounts[key]
+        voucher, text = labels[key]
+        out.append(Receipt(key[0], voucher, text, amounts[key], running))
     return out
 
 

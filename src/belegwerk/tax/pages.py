@@ -1,5 +1,5 @@
 """Web pages: UStVA (period picker, checks, boxes with drill-down, downloads, "als abgegeben
-markieren"), deadline calendar and the Kleinunternehmer monitor."""
+markieren", the Zusammenfassende Meldung), deadline calendar and the Kleinunternehmer monitor."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from belegwerk.core.dates import today
 from belegwerk.core.errors import BelegwerkError
 from belegwerk.tax import deadlines as dl
-from belegwerk.tax import filings
+from belegwerk.tax import filings, zm
 from belegwerk.tax.monitor import small_business_monitor
 from belegwerk.tax.periods import Period, parse_period, period_containing, periods_of_year
 from belegwerk.tax.ustva import SELF_ASSESSED_BOXES_KZ, compute, describe, drilldown
@@ -35,6 +35,7 @@ def _context(page: Page, period_key: str) -> dict[str, Any]:
     result = compute(page.session, page.tenant_id, period)
     small = company.vat_regime == "small_business"
     owes = any(kz in result.boxes for kz in SELF_ASSESSED_BOXES_KZ)
+    zm_result = None if small else zm.compute(page.session, page.tenant_id, period, result.raw)
     return {
         "section": "ustva",
         "period": period,
@@ -46,6 +47,8 @@ def _context(page: Page, period_key: str) -> dict[str, Any]:
         "monitor": small_business_monitor(page.session, page.tenant_id) if small else None,
         "filed": filings.latest_filing(page.session, page.tenant_id, period),
         "due": dl.ustva_due(period, company),
+        "zm": zm_result if zm_result and (zm_result.lines or zm_result.unreported) else None,
+        "zm_kind": zm.kind_label,
     }
 
 
@@ -71,6 +74,8 @@ def box_page(kz: str, page: PageDep, period: str = "") -> HTMLResponse:
     return page.render(
         "tax/ustva_box.html", section="ustva", period=parsed, kz=kz, rows=rows,
         total=sum((r.amount for r in rows), start=0),
+        paid=any(r.payment_id for r in rows),
+        supplied=any(r.supply_date for r in rows),
     )  # fmt: skip
 
 

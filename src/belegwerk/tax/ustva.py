@@ -3,20 +3,22 @@
 Postings carry their VAT treatment (``Posting.vat_treatment``), so one grouped query over the
 period's postings gives every Kennzahl: bases are summed in cents and cut to whole euros, taxes
 stay in cents, and for the boxes whose tax ELSTER computes itself (81, 86, 89, 93) the tax is
-the rate applied to the cut base. Soll-Versteuerung reads postings by their date (invoice date,
-payment date for bank and cash); Ist-Versteuerung needs the allocation of invoice postings to
-their payments (``belegwerk.tax.cash_basis``).
+the rate applied to the cut base. Each posting counts in its tax period (``belegwerk.tax.timing``:
+supply period for sales, invoice and supply for input VAT, posting date for bank and cash).
+Ist-Versteuerung (§ 20 UStG) takes the tenant's own sales from the payments received in the
+period, allocated cent-exactly to the invoice postings (``belegwerk.tax.cash_basis``); input VAT
+and self-assessed tax stay with invoice and supply.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -28,6 +30,8 @@ from belegwerk.books.models import Category, Posting
 from belegwerk.core.errors import ValidationFailed
 from belegwerk.core.i18n import _, format_money
 from belegwerk.core.money import CENT, ZERO, parse_money
+from belegwerk.tax import timing
+from belegwerk.tax.cash_basis import cash_items, cash_totals
 from belegwerk.tax.forms import Form, form_for
 from belegwerk.tax.periods import Period
 from belegwerk.tenancy.service import get_company
@@ -59,6 +63,7 @@ class Ustva:
     computed_tax: dict[str, Decimal]  # tax the Finanzamt derives from 81, 86, 89, 93
     checks: list[Check]
     corrected: bool = False
+    raw: dict[str, Decimal] = field(default_factory=dict)  # exact sums before cutting
 
     @property
     def errors(self) -> list[Check]:
@@ -196,38 +201,52 @@ class PostingSigns:
 # --------------------------------------------------------------------------- computation
 
 
-def _group_query(tenant_id: int, start: date, end: date) -> Any:
-    deductible = Posting.tax_account.is_not(None)
+_GROUP = (
+    Posting.vat_treatment,
+    Posting.self_assessed,
+    Posting.tax_rate,
+    Posting.tax_account,
+    Posting.category_id,
+    Posting.debit_account,
+    Posting.credit_account,
+)
+_CASH_KEYS = (*(str(c.key) for c in _GROUP), "source_type")
+# Postings that can touch a Kennzahl: a VAT treatment, or (booked before treatments existed) tax.
+_RELEVANT = or_(Posting.vat_treatment != "", Posting.tax_account.is_not(None))
+
+# (treatment, self-assessed, rate, tax account, category, debit, credit, net, tax)
+SumRow = tuple[str, bool, Decimal, str | None, int | None, str, str, Decimal, Decimal]
+
+
+def _grouped() -> Any:
     return (
-        select(
-            Posting.vat_treatment,
-            Posting.self_assessed,
-            Posting.tax_rate,
-            deductible.label("deductible"),
-            Posting.tax_account,
-            Posting.category_id,
-            Posting.debit_account,
-            Posting.credit_account,
-            func.sum(Posting.net_amount),
-            func.sum(Posting.tax_amount),
-        )
-        .where(
-            Posting.tenant_id == tenant_id,
-            Posting.posting_date >= start,
-            Posting.posting_date <= end,
-            or_(Posting.vat_treatment != "", Posting.tax_account.is_not(None)),
-        )
-        .group_by(
-            Posting.vat_treatment,
-            Posting.self_assessed,
-            Posting.tax_rate,
-            deductible,
-            Posting.tax_account,
-            Posting.category_id,
-            Posting.debit_account,
-            Posting.credit_account,
-        )
+        select(*_GROUP, func.sum(Posting.net_amount), func.sum(Posting.tax_amount))
+        .where(_RELEVANT)
+        .group_by(*_GROUP)
     )
+
+
+def _sum_rows(session: Session, tenant_id: int, period: Period, basis: str) -> Iterator[SumRow]:
+    """The period's postings summed per group, each in its tax period (``tax.timing``); for a
+    tenant taxed on receipts its own sales come from the payments instead (``cash_basis``)."""
+    invoices = timing.invoice_postings_in(_grouped(), tenant_id, period)
+    if basis != "cash":
+        for query in (timing.direct_postings_in(_grouped(), tenant_id, period), invoices):
+            for row in session.execute(query):
+                yield cast(SumRow, tuple(row))
+        return
+    # Ist: invoices the Soll way except the own sales; those and the direct postings (money
+    # on their own date either way) from the cash view.
+    for row in session.execute(
+        invoices.where(Posting.vat_treatment.not_in(timing.CASH_TREATMENTS))
+    ):
+        yield cast(SumRow, tuple(row))
+    totals = cash_totals(session, tenant_id, period.start, period.end, _CASH_KEYS)
+    for key, total in totals.items():
+        treatment, source = key[0], key[-1]
+        wanted = source != timing.INVOICE_SOURCE or treatment in timing.CASH_TREATMENTS
+        if wanted and (treatment or key[3] is not None):  # VAT-relevant, as _RELEVANT
+            yield cast(SumRow, (*key[:-1], total.net_amount, total.tax_amount))
 
 
 def _cut(value: Decimal) -> Decimal:
@@ -236,32 +255,34 @@ def _cut(value: Decimal) -> Decimal:
 
 
 def sums(
-    session: Session, tenant_id: int, period: Period, form: Form, chart: str
+    session: Session,
+    tenant_id: int,
+    period: Period,
+    form: Form,
+    chart: str,
+    basis: str = "accrual",
 ) -> dict[str, Decimal]:
     """Raw sums per Kennzahl (cents, signed), straight from the journal."""
     signs = PostingSigns(session, tenant_id, chart)
     raw: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    rows = session.execute(_group_query(tenant_id, period.start, period.end))
     for (
         treatment,
         self_assessed,
         rate,
-        deductible,
         tax_account,
         cat_id,
         debit,
         credit,
         net,
         tax,
-    ) in rows:
+    ) in _sum_rows(session, tenant_id, period, basis):
         if not treatment:
             treatment = _legacy_treatment(signs.category(cat_id), tax_account, chart)
             if not treatment:
                 continue
         sign = signs.sign(treatment, bool(self_assessed), cat_id, debit, credit)
-        for kz, part in targets(
-            form, treatment, bool(self_assessed), Decimal(rate), bool(deductible)
-        ):
+        deductible = tax_account is not None
+        for kz, part in targets(form, treatment, bool(self_assessed), Decimal(rate), deductible):
             raw[kz] += sign * Decimal(net if part == "net" else tax)
     return dict(raw)
 
@@ -325,7 +346,7 @@ def compute(
     form = form_for(period.year)
     company = get_company(session, tenant_id)
     basis = basis or ("cash" if company.vat_accounting == "cash" else "accrual")
-    raw = sums(session, tenant_id, period, form, company.chart)
+    raw = sums(session, tenant_id, period, form, company.chart, basis)
     special = filings.special_prepayment_credit(session, tenant_id, company, period)
     boxes, computed = boxes_from_sums(form, raw, manual or {}, special)
     found = checks.run(session, tenant_id, company, period, form, raw, basis)
@@ -333,7 +354,7 @@ def compute(
     corrected = filed is not None
     if corrected:
         boxes["10"] = Decimal(1)
-    return Ustva(period, form, basis, boxes, computed, found, corrected)
+    return Ustva(period, form, basis, boxes, computed, found, corrected, raw)
 
 
 # --------------------------------------------------------------------------- drill-down
@@ -343,39 +364,85 @@ def compute(
 class Contribution:
     posting: Posting
     amount: Decimal  # signed contribution to the Kennzahl (before cutting to euros)
+    payment_id: int | None = None  # Ist-Versteuerung: the payment whose share this is
+    payment_date: date | None = None
+    supply_date: date | None = None  # the invoice's Leistungsdatum, when it has one
+
+    @property
+    def day(self) -> date:
+        """The date that put it into the period: payment date or posting date."""
+        return self.payment_date or self.posting.posting_date
 
 
-def drilldown(session: Session, tenant_id: int, period: Period, kz: str) -> list[Contribution]:
-    """The postings behind one Kennzahl, with their signed share."""
+def _contributions(
+    form: Form,
+    signs: PostingSigns,
+    chart: str,
+    kz: str,
+    posting: Posting,
+    net: Decimal,
+    tax: Decimal,
+) -> Iterator[Decimal]:
+    treatment = posting.vat_treatment or _legacy_treatment(
+        signs.category(posting.category_id), posting.tax_account, chart
+    )
+    if not treatment:
+        return
+    hits = targets(
+        form, treatment, posting.self_assessed, posting.tax_rate, posting.tax_account is not None
+    )
+    for target, part in hits:
+        if target == kz:
+            sign = signs.sign(
+                treatment,
+                posting.self_assessed,
+                posting.category_id,
+                posting.debit_account,
+                posting.credit_account,
+            )
+            yield sign * (net if part == "net" else tax)
+
+
+def drilldown(
+    session: Session, tenant_id: int, period: Period, kz: str, basis: str | None = None
+) -> list[Contribution]:
+    """The postings behind one Kennzahl, with their signed share; for a tenant taxed on
+    receipts its sales appear once per payment, with the payment's share."""
     form = form_for(period.year)
     company = get_company(session, tenant_id)
+    basis = basis or ("cash" if company.vat_accounting == "cash" else "accrual")
     signs = PostingSigns(session, tenant_id, company.chart)
-    rows = session.scalars(
-        select(Posting)
-        .where(
-            Posting.tenant_id == tenant_id,
-            Posting.posting_date >= period.start,
-            Posting.posting_date <= period.end,
-            or_(Posting.vat_treatment != "", Posting.tax_account.is_not(None)),
-        )
-        .order_by(Posting.posting_date, Posting.id)
-    )
+    direct, invoices = timing.postings_in(tenant_id, period)
+    if basis == "cash":
+        invoices = invoices.where(Posting.vat_treatment.not_in(timing.CASH_TREATMENTS))
     out: list[Contribution] = []
-    for p in rows:
-        treatment = p.vat_treatment or _legacy_treatment(
-            signs.category(p.category_id), p.tax_account, company.chart
+    for query in (direct, invoices):
+        for p, supply in session.execute(query.where(_RELEVANT)):
+            for amount in _contributions(
+                form, signs, company.chart, kz, p, p.net_amount, p.tax_amount
+            ):
+                out.append(Contribution(p, amount, supply_date=supply))
+    if basis == "cash":
+        shares = [
+            i
+            for i in cash_items(
+                session, tenant_id, period.start, period.end, columns=["vat_treatment"]
+            )
+            if i.source_type == timing.INVOICE_SOURCE and i.vat_treatment in timing.CASH_TREATMENTS
+        ]
+        ids = {i.posting_id for i in shares}
+        postings = (
+            {p.id: p for p in session.scalars(select(Posting).where(Posting.id.in_(ids)))}
+            if ids
+            else {}
         )
-        if not treatment:
-            continue
-        hits = targets(form, treatment, p.self_assessed, p.tax_rate, p.tax_account is not None)
-        for target, part in hits:
-            if target == kz:
-                sign = signs.sign(
-                    treatment, p.self_assessed, p.category_id, p.debit_account, p.credit_account
-                )
-                out.append(
-                    Contribution(p, sign * (p.net_amount if part == "net" else p.tax_amount))
-                )
+        for item in shares:
+            posting = postings[item.posting_id]
+            for amount in _contributions(
+                form, signs, company.chart, kz, posting, item.net_amount, item.tax_amount
+            ):
+                out.append(Contribution(posting, amount, item.payment_id, item.flow_date))
+    out.sort(key=lambda c: (c.day, c.posting.id, c.payment_id or 0))
     return out
 
 

@@ -52,6 +52,7 @@ def flash_text(key: str) -> str:
         "proposal_confirmed": _("The cash proposal has been entered into the cash book."),
         "proposal_rejected": _("The cash proposal has been rejected."),
         "closed": _("The daily closing has been saved."),
+        "filed": _("The UStVA has been marked as filed."),
     }
     return messages.get(key, "")
 
