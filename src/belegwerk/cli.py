@@ -12,6 +12,7 @@ from rich.table import Table
 
 from belegwerk.banking.cli import bank_app
 from belegwerk.core.errors import BelegwerkError
+from belegwerk.exports.cli import agenda_app, datev_app, gdpdu_app
 
 app = typer.Typer(
     help="Belegwerk – Buchhaltung, Kassenbuch und Steuer für Selbstständige.", no_args_is_help=True
@@ -21,6 +22,8 @@ audit_app = typer.Typer(help="Prüfprotokoll (Audit-Log).", no_args_is_help=True
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bank_app, name="bank")
+for _name, _sub in (("datev", datev_app), ("agenda", agenda_app), ("gdpdu", gdpdu_app)):
+    app.add_typer(_sub, name=_name)
 console = Console()
 err_console = Console(stderr=True)
 

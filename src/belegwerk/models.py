@@ -4,6 +4,15 @@ from belegwerk.banking import models as banking_models
 from belegwerk.books import models as books_models
 from belegwerk.core import audit, documents
 from belegwerk.core.db import Base
+from belegwerk.exports import models as exports_models
 from belegwerk.tenancy import models as tenancy_models
 
-__all__ = ["Base", "audit", "banking_models", "books_models", "documents", "tenancy_models"]
+__all__ = [
+    "Base",
+    "audit",
+    "banking_models",
+    "books_models",
+    "documents",
+    "exports_models",
+    "tenancy_models",
+]

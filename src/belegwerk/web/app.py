@@ -29,6 +29,7 @@ API_MODULES = (
     "belegwerk.tenancy.api",
     "belegwerk.books.api",
     "belegwerk.banking.api",
+    "belegwerk.exports.api",
 )
 PAGE_MODULES = (
     "belegwerk.web.pages",
@@ -44,6 +45,7 @@ PAGE_MODULES = (
     "belegwerk.banking.pages.transactions",
     "belegwerk.banking.pages.rules",
     "belegwerk.banking.pages.templates",
+    "belegwerk.exports.pages",
 )
 
 

@@ -1,0 +1,479 @@
+"""DATEV Buchungsstapel (EXTF 700, category 21, version 13) of a period from the journal.
+
+One posting becomes one booking line: the gross amount, the money account or Personenkonto
+as "Konto" with S/H, the category's account as "Gegenkonto", the BU-Schlüssel where DATEV
+needs one (:func:`belegwerk.exports.chart.bu_key`), Belegdatum TTMM, voucher in Belegfeld 1.
+
+* Receivables and payables of invoices and their payments are written on the party's
+  Personenkonto (customer numbers 10000–69999 as Debitor, supplier numbers 70000–99999 as
+  Kreditor), as DATEV's open-item accounting expects; the Debitoren/Kreditoren file
+  (:mod:`belegwerk.exports.datev_parties`) names them.
+* A reversal (a posting with ``reverses_id``) is written the way DATEV defines a
+  Generalumkehr: the booking is entered with Soll and Haben exchanged (as the journal's mirror
+  posting already is) and field 118 "Generalumkehr (GU)" set to 1, so DATEV books it as a
+  minus on the original side and the account totals are not inflated.
+* Two "Zusatzinformation" fields carry what only Belegwerk needs back when it reads the file
+  again (:mod:`belegwerk.exports.datev_import`): the category key and, for a reversal, the
+  "Buchungs GUID" of the reversed booking. Every line has a stable GUID (field 103).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, and_, func, or_, select, type_coerce
+from sqlalchemy.orm import Session, aliased
+
+from belegwerk.banking.models import BankAccount, BankTransaction, Classification, PaymentMatch
+from belegwerk.books.models import Invoice, Party, Payment, Posting
+from belegwerk.core.dates import today
+from belegwerk.core.i18n import _, format_date
+from belegwerk.exports import datev_format as fmt
+from belegwerk.exports.chart import SACHKONTO_LENGTH, ChartContext, bu_key, chart_context
+from belegwerk.exports.period import Period, check_period
+from belegwerk.exports.service import (
+    ExportFile,
+    Findings,
+    export_settings,
+    record_export,
+    require_clean,
+)
+from belegwerk.tenancy.models import Company
+from belegwerk.tenancy.service import get_company
+
+BERLIN = ZoneInfo("Europe/Berlin")
+GUID_NAMESPACE = uuid.UUID("7c1e4e0a-2f7d-5b1e-9d0c-6b656c656777")
+CATEGORY_INFO = "Belegwerk-Kategorie"
+REVERSAL_INFO = "Storno zu Buchung"
+VOUCHER_FILE_INFO = "Belegdatei"
+MEDIA_TYPE = "text/csv; charset=windows-1252"
+
+
+def booking_guid(tenant_id: int, posting_id: int) -> str:
+    """Field 103 "Buchungs GUID": stable per posting, so a second import of the same line can
+    be recognised by DATEV."""
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{tenant_id}:{posting_id}"))
+
+
+def check_company(company: Company, findings: Findings) -> None:
+    """Berater- and Mandantennummer are required header fields (11 and 12)."""
+    advisor, client = company.advisor_number.strip(), company.client_number.strip()
+    if not advisor:
+        findings.add(
+            "error",
+            "datev.advisor_missing",
+            _("The DATEV advisor number (Beraternummer) is missing; enter it in the settings."),
+            {"field": "advisor_number"},
+        )
+    elif not advisor.isdigit() or not 1001 <= int(advisor) <= 9_999_999:
+        findings.add(
+            "error",
+            "datev.advisor_invalid",
+            _(
+                "The DATEV advisor number {value} is not valid: DATEV expects 1001 to 9999999."
+            ).format(value=advisor),
+            {"field": "advisor_number", "value": advisor},
+        )
+    if not client:
+        findings.add(
+            "error",
+            "datev.client_missing",
+            _("The DATEV client number (Mandantennummer) is missing; enter it in the settings."),
+            {"field": "client_number"},
+        )
+    elif not client.isdigit() or not 1 <= int(client) <= 99_999:
+        findings.add(
+            "error",
+            "datev.client_invalid",
+            _("The DATEV client number {value} is not valid: DATEV expects 1 to 99999.").format(
+                value=client
+            ),
+            {"field": "client_number", "value": client},
+        )
+
+
+def header(
+    company: Company,
+    *,
+    category: int,
+    name: str,
+    version: int,
+    fiscal_year_start: date,
+    chart: str,
+    actor: str,
+    period: Period | None = None,
+    lock: bool = False,
+) -> str:
+    """The 31-field header; fields 15–17, 19–22 only for booking data (DATEV's examples)."""
+    values: dict[int, str | int] = {
+        1: "EXTF",
+        2: fmt.HEADER_VERSION,
+        3: category,
+        4: name,
+        5: version,
+        6: fmt.timestamp(datetime.now(BERLIN)),
+        8: fmt.ORIGIN,
+        9: fmt.clean_text(actor, 25),
+        11: company.advisor_number.strip(),
+        12: company.client_number.strip(),
+        13: fmt.yyyymmdd(fiscal_year_start),
+        14: SACHKONTO_LENGTH,
+        27: chart.removeprefix("skr"),
+        31: fmt.APPLICATION,
+    }
+    if period is not None:
+        values |= {
+            15: fmt.yyyymmdd(period.start),
+            16: fmt.yyyymmdd(period.end),
+            17: "Belegwerk "
+            + f"{period.start:%d.%m.%y}-{period.end:%d.%m.%y}",  # max. 30 characters
+            19: 1,  # Buchungstyp: Finanzbuchführung
+            20: 0,  # Rechnungslegungszweck: unabhängig
+            21: 1 if lock else 0,
+            22: "EUR",
+        }
+    return fmt.header_line(values)
+
+
+class Row(NamedTuple):
+    """One posting as the export reads it."""
+
+    id: int
+    day: date
+    debit: str
+    credit: str
+    cents: int
+    tax_cents: int
+    tax_rate: Decimal
+    tax_account: str | None
+    tax_key: str
+    voucher: str
+    text: str
+    category_id: int | None
+    source_type: str
+    reverses_id: int | None
+    customer_number: int | None
+    supplier_number: int | None
+
+
+def posting_rows(session: Session, tenant_id: int, period: Period) -> Iterator[Row]:
+    """The period's postings in journal order, with the party behind invoices and payments."""
+    P = Posting
+    inv, pay, pinv, party = aliased(Invoice), aliased(Payment), aliased(Invoice), aliased(Party)
+    query = (
+        select(
+            P.id,
+            P.posting_date,
+            P.debit_account,
+            P.credit_account,
+            type_coerce(P.amount, BigInteger),
+            type_coerce(P.tax_amount, BigInteger),
+            P.tax_rate,
+            P.tax_account,
+            P.tax_key,
+            P.voucher,
+            P.text,
+            P.category_id,
+            P.source_type,
+            P.reverses_id,
+            party.customer_number,
+            party.supplier_number,
+        )
+        .outerjoin(inv, and_(P.source_type == "invoice", inv.id == P.source_id))
+        .outerjoin(pay, and_(P.source_type == "payment", pay.id == P.source_id))
+        .outerjoin(pinv, pinv.id == pay.invoice_id)
+        .outerjoin(party, party.id == func.coalesce(inv.party_id, pinv.party_id))
+        .where(P.tenant_id == tenant_id, P.posting_date.between(period.start, period.end))
+        .order_by(P.posting_date, P.id)
+    )
+    for values in session.execute(query):
+        yield Row._make(values)
+
+
+def _person(account: str, ctx: ChartContext, row: Row) -> str:
+    if account == ctx.receivables and row.customer_number:
+        return str(row.customer_number)
+    if account == ctx.payables and row.supplier_number:
+        return str(row.supplier_number)
+    return account
+
+
+@dataclass
+class Prepared:
+    """The checked booking lines of a period, ready to be written."""
+
+    period: Period
+    company: Company
+    ctx: ChartContext
+    lines: list[str]
+    findings: Findings
+    lock: bool
+
+
+def prepare(
+    session: Session,
+    tenant_id: int,
+    start: date,
+    end: date,
+    *,
+    voucher_files: dict[str, list[str]] | None = None,
+) -> Prepared:
+    """Run the checks and build the booking lines (nothing is written or logged)."""
+    company = get_company(session, tenant_id)
+    period = check_period(start, end, company.fiscal_year_start_month, one_fiscal_year=True)
+    findings = Findings()
+    check_company(company, findings)
+    ctx = chart_context(session, tenant_id, company.chart)
+    template = fmt.empty_row(len(fmt.BOOKING_COLUMNS), fmt.BOOKING_TEXT)
+    category_info, reversal_info = fmt.quote(CATEGORY_INFO), fmt.quote(REVERSAL_INFO)
+    file_info = fmt.quote(VOUCHER_FILE_INFO)
+    quoted_keys = {cid: fmt.quote(key) for cid, key in ctx.category_keys.items()}
+    now = today()
+    lines: list[str] = []
+    unknown: dict[str, int] = {}
+    for row in posting_rows(session, tenant_id, period):
+        debit, credit = _person(row.debit, ctx, row), _person(row.credit, ctx, row)
+        if ctx.rank(credit) < ctx.rank(debit):
+            konto, gegenkonto, side = credit, debit, '"H"'
+        else:
+            konto, gegenkonto, side = debit, credit, '"S"'
+        decision = bu_key(
+            ctx,
+            konto=konto,
+            gegenkonto=gegenkonto,
+            tax_key=row.tax_key,
+            tax_amount_cents=row.tax_cents,
+            tax_rate=row.tax_rate,
+            tax_account=row.tax_account,
+        )
+        if decision.problem:
+            _key_problem(findings, decision.problem, row, konto, gegenkonto)
+        _row_checks(findings, ctx, row, (konto, gegenkonto), now, unknown)
+        fields = template.copy()
+        fields[0] = fmt.amount_cents(row.cents) if row.cents > 0 else "0,00"
+        fields[1] = side
+        fields[6] = fmt.account_field(konto)
+        fields[7] = fmt.account_field(gegenkonto)
+        if decision.key:
+            fields[8] = fmt.quote(decision.key)
+        fields[9] = fmt.ddmm(row.day)
+        fields[10] = fmt.quote(fmt.voucher_field(row.voucher))
+        fields[13] = fmt.quote(fmt.clean_text(row.text, 60))
+        if voucher_files and row.voucher in voucher_files:
+            fields[20] = file_info
+            fields[21] = fmt.quote(fmt.clean_text(", ".join(voucher_files[row.voucher]), 210))
+        if row.category_id is not None:
+            fields[47] = category_info
+            fields[48] = quoted_keys.get(row.category_id, '""')
+        if row.reverses_id is not None:
+            fields[49] = reversal_info
+            fields[50] = fmt.quote(booking_guid(tenant_id, row.reverses_id))
+            fields[117] = '"1"'
+        fields[102] = fmt.quote(booking_guid(tenant_id, row.id))
+        lines.append(fmt.line(fields))
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        findings.add(
+            "warning",
+            "datev.unknown_account",
+            _(
+                "Bookings use accounts Belegwerk does not know in {chart}: {accounts}. Make "
+                "sure your tax advisor has them."
+            ).format(chart=ctx.chart.upper(), accounts=names),
+            {"accounts": sorted(unknown)},
+            count=sum(unknown.values()),
+        )
+    if not lines:
+        findings.add("warning", "datev.empty", _("There are no bookings in the period."))
+    bank_line_checks(session, tenant_id, period, findings)
+    return Prepared(
+        period, company, ctx, lines, findings, export_settings(session, tenant_id).datev_lock
+    )
+
+
+def _row_checks(
+    findings: Findings,
+    ctx: ChartContext,
+    row: Row,
+    accounts: tuple[str, str],
+    now: date,
+    unknown: dict[str, int],
+) -> None:
+    detail = {"voucher": row.voucher, "date": row.day.isoformat(), "posting_id": row.id}
+    if row.day > now:
+        findings.add(
+            "error",
+            "datev.future_posting",
+            _("Bookings are dated after today (first: {voucher} on {date}).").format(
+                voucher=row.voucher, date=format_date(row.day)
+            ),
+            detail,
+        )
+    if row.cents <= 0:
+        findings.add(
+            "error",
+            "datev.zero_amount",
+            _("Booking {voucher} has no amount; DATEV needs a positive amount.").format(
+                voucher=row.voucher
+            ),
+            detail,
+        )
+    for account in accounts:
+        if not account.isdigit() or len(account) > SACHKONTO_LENGTH + 1:
+            findings.add(
+                "error",
+                "datev.account_length",
+                _(
+                    "Account {account} does not fit DATEV's 4-digit general ledger accounts "
+                    "(Personenkonten have 5 digits)."
+                ).format(account=account),
+                {**detail, "account": account},
+            )
+        elif not ctx.known(account):
+            unknown[account] = unknown.get(account, 0) + 1
+    if row.category_id is None and any(
+        ctx.rank(a) == 2 and a not in ctx.output_tax and a not in ctx.input_tax
+        for a in (row.debit, row.credit)
+    ):
+        findings.add(
+            "warning",
+            "datev.uncategorised_postings",
+            _("Bookings have no category (first: {voucher} on {date}).").format(
+                voucher=row.voucher, date=format_date(row.day)
+            ),
+            detail,
+        )
+
+
+def _key_problem(findings: Findings, problem: str, row: Row, konto: str, gegenkonto: str) -> None:
+    detail = {"voucher": row.voucher, "posting_id": row.id, "accounts": [konto, gegenkonto]}
+    if problem == "key_on_automatic":
+        findings.add(
+            "warning",
+            "datev.key_on_automatic",
+            _(
+                "Booking {voucher} has the BU-Schlüssel {key} on a DATEV automatic account "
+                "({accounts}); DATEV may refuse it."
+            ).format(voucher=row.voucher, key=row.tax_key, accounts=f"{konto}/{gegenkonto}"),
+            detail,
+        )
+        return
+    if problem == "rate_mismatch":
+        message = _(
+            "Booking {voucher} ({rate} % VAT) is on a DATEV automatic account for another rate "
+            "({accounts}); DATEV would compute the wrong tax. Book it on a matching category."
+        )
+    else:
+        message = _(
+            "Booking {voucher} carries VAT ({rate} %) that no DATEV tax key describes; set its "
+            "BU-Schlüssel or book it on a matching category."
+        )
+    findings.add(
+        "error",
+        f"datev.{problem}",
+        message.format(
+            voucher=row.voucher, rate=f"{row.tax_rate:g}", accounts=f"{konto}/{gegenkonto}"
+        ),
+        detail,
+    )
+
+
+def bank_line_checks(session: Session, tenant_id: int, period: Period, findings: Findings) -> None:
+    """Business bank lines of the period that are neither categorised nor linked to an invoice
+    are not in the journal yet: the export would miss them."""
+    tx = BankTransaction
+    linked = (
+        select(PaymentMatch.id)
+        .where(PaymentMatch.transaction_id == tx.id, PaymentMatch.status == "linked")
+        .exists()
+    )
+    open_line = or_(
+        Classification.id.is_(None),
+        Classification.confirmed.is_(False),
+        and_(Classification.usage == "business", Classification.category_id.is_(None)),
+    )
+    rows = session.execute(
+        select(tx.id, tx.booking_date, type_coerce(tx.amount, BigInteger), tx.counterparty_name)
+        .join(BankAccount, BankAccount.id == tx.account_id)
+        .outerjoin(Classification, Classification.transaction_id == tx.id)
+        .where(
+            tx.tenant_id == tenant_id,
+            BankAccount.account_type != "private",
+            tx.booking_date.between(period.start, period.end),
+            or_(BankAccount.opening_date.is_(None), tx.booking_date >= BankAccount.opening_date),
+            open_line,
+            ~linked,
+        )
+        .order_by(tx.booking_date, tx.id)
+    ).all()
+    for tx_id, day, cents, name in rows:
+        findings.add(
+            "warning",
+            "datev.uncategorised_bank_lines",
+            _(
+                "Bank lines of the period are not categorised yet and therefore not booked "
+                "(first: {date}, {name}); the export would be incomplete."
+            ).format(date=format_date(day), name=name or "–"),
+            {"transaction_id": tx_id, "date": day.isoformat(), "amount": str(cents / 100)},
+        )
+
+
+def file_name(period: Period) -> str:
+    return f"EXTF_Buchungsstapel_{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
+
+
+def render(prepared: Prepared, actor: str) -> bytes:
+    """The file's bytes: header, column names, booking lines; Windows-1252, CR LF."""
+    head = header(
+        prepared.company,
+        category=fmt.BOOKING_CATEGORY,
+        name=fmt.BOOKING_FORMAT,
+        version=fmt.BOOKING_VERSION,
+        fiscal_year_start=prepared.period.fiscal_year_start,
+        chart=prepared.ctx.chart,
+        actor=actor,
+        period=prepared.period,
+        lock=prepared.lock,
+    )
+    return fmt.encode([head, fmt.column_line(fmt.BOOKING_COLUMNS), *prepared.lines])
+
+
+def export_datev(
+    session: Session,
+    tenant_id: int,
+    start: date,
+    end: date,
+    *,
+    actor: str = "local",
+    confirm_warnings: bool = False,
+) -> ExportFile:
+    """Check, write and log the Buchungsstapel of ``start`` … ``end``."""
+    prepared = prepare(session, tenant_id, start, end)
+    require_clean(prepared.findings, confirm_warnings, _("DATEV export"))
+    content = render(prepared, actor)
+    name = file_name(prepared.period)
+    entry = record_export(
+        session,
+        tenant_id,
+        kind="datev",
+        period=(prepared.period.start, prepared.period.end),
+        records=len(prepared.lines),
+        file_name=name,
+        content=content,
+        locked=prepared.lock,
+        findings=prepared.findings.warnings,
+        actor=actor,
+    )
+    return ExportFile(
+        name, MEDIA_TYPE, content, len(prepared.lines), entry.id, prepared.findings.items
+    )
+
+
+def findings_dicts(prepared: Prepared) -> list[dict[str, Any]]:
+    return [f.to_dict() for f in prepared.findings.items]
