@@ -26,7 +26,11 @@ from belegwerk.tenancy.service import CompanyData, create_tenant
 
 PG_BASE = os.environ.get("BELEGWERK_TEST_PG", "postgresql://127.0.0.1:5432")
 REQUIRE_PG = os.environ.get("BELEGWERK_REQUIRE_POSTGRES") == "1"
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+# ../shared/corpus from the repository root; BELEGWERK_CORPUS points elsewhere (a worktree).
+CORPUS = Path(
+    os.environ.get("BELEGWERK_CORPUS")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+)
 
 
 def _pg_available() -> str | None:

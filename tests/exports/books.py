@@ -98,8 +98,6 @@ def book_year(session: Session, tenant_id: int, *, numbers: bool = True) -> Book
         tenant_id,
         cash.CashEntryInput(date(YEAR, 2, 6), "Kugelschreiber", office_cat, "expense", D("11.90")),
     )
-    cash.reverse_cash_entry(
-        session, tenant_id, expense.id, "Doppelt erfasst", on=date(YEAR, 2, 7)
-    )
+    cash.reverse_cash_entry(session, tenant_id, expense.id, "Doppelt erfasst", on=date(YEAR, 2, 7))
     session.flush()
     return Books(customer, supplier, sale_19, sale_7, office, goods, wrong)
