@@ -107,12 +107,34 @@ def test_tax_key_of_a_posting_is_passed_through(session: Session, tenant_id: int
         "manual",
         1,
         [
-            journal.Line(day, "4900", "1200", Decimal("100.00"), Decimal("100.00"), Decimal(0),
-                         Decimal(0), None, "RC-1", "Reverse Charge", tax_key="94"),
-            journal.Line(day, "1200", "8400", Decimal("10.00"), Decimal("10.00"), Decimal(0),
-                         Decimal(0), None, "RC-2", "Schlüssel auf Automatik", tax_key="3"),
+            journal.Line(
+                day,
+                "4900",
+                "1200",
+                Decimal("100.00"),
+                Decimal("100.00"),
+                Decimal(0),
+                Decimal(0),
+                None,
+                "RC-1",
+                "Reverse Charge",
+                tax_key="94",
+            ),
+            journal.Line(
+                day,
+                "1200",
+                "8400",
+                Decimal("10.00"),
+                Decimal("10.00"),
+                Decimal(0),
+                Decimal(0),
+                None,
+                "RC-2",
+                "Schlüssel auf Automatik",
+                tax_key="3",
+            ),
         ],
-    )  # fmt: skip
+    )
     prepared = prepare(session, tenant_id, FROM, TO)
     codes = {f.code: f.level for f in prepared.findings.items}
     assert codes["datev.key_on_automatic"] == "warning"
@@ -203,10 +225,13 @@ def test_missing_advisor_and_client_numbers_block_the_export(
     [
         (date(YEAR, 6, 1), date(YEAR + 1, 1, 31), "datev.two_fiscal_years"),
         (date(YEAR, 6, 1), date(YEAR, 5, 31), "export.period_reversed"),
-        (date.today() + timedelta(days=3), date.today() + timedelta(days=9),
-         "export.period_in_future"),
+        (
+            date.today() + timedelta(days=3),
+            date.today() + timedelta(days=9),
+            "export.period_in_future",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_periods_are_refused(
     session: Session, tenant_id: int, start: date, end: date, code: str
 ) -> None:
@@ -243,10 +268,17 @@ def test_postings_dated_in_the_future_block_the_export(session: Session, tenant_
         tenant_id,
         "manual",
         1,
-        [journal.transfer_line(posting_date=tomorrow, debit_account="1000",
-                               credit_account="1200", amount=Decimal("50.00"),
-                               voucher="M-1", text="Bargeld")],
-    )  # fmt: skip
+        [
+            journal.transfer_line(
+                posting_date=tomorrow,
+                debit_account="1000",
+                credit_account="1200",
+                amount=Decimal("50.00"),
+                voucher="M-1",
+                text="Bargeld",
+            )
+        ],
+    )
     error = _refused(session, tenant_id, today.replace(day=1), tomorrow)
     assert {d["code"] for d in error.details} == {"datev.future_posting"}
 
@@ -267,8 +299,9 @@ def test_uncategorised_bank_lines_need_confirming(session: Session, tenant_id: i
         "Strom Februar,Main,-80.00,,,\n"
     ).encode()
     statement = importer.preview(csv, "n26.csv")
-    importer.import_statement(session, tenant_id, account.id, statement, csv, "n26.csv",
-                              classify=False)  # fmt: skip
+    importer.import_statement(
+        session, tenant_id, account.id, statement, csv, "n26.csv", classify=False
+    )
     with pytest.raises(Conflict) as refused:
         export_datev(session, tenant_id, FROM, TO)
     assert refused.value.code == "export.warnings_unconfirmed"

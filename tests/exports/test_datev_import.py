@@ -75,9 +75,11 @@ def fresh(make_tenant: Callable[..., int], engine: Engine) -> Callable[..., tupl
 
 @pytest.mark.parametrize("chart", ["skr03", "skr04"])
 def test_round_trip_gives_the_same_postings(
-    engine: Engine, make_tenant: Callable[..., int], fresh: Callable[..., tuple[Session, int]],
+    engine: Engine,
+    make_tenant: Callable[..., int],
+    fresh: Callable[..., tuple[Session, int]],
     chart: str,
-) -> None:  # fmt: skip
+) -> None:
     """Export → import into a fresh tenant → the same postings: accounts (Personenkonten back
     to receivables/payables), amounts, VAT split, tax key, voucher, text, category, reversal."""
     source = make_tenant(chart=chart)
@@ -228,15 +230,22 @@ def test_ledermann_sample_in_detail(session: Session, tenant_id: int) -> None:
         select(Posting).where(Posting.tenant_id == tenant_id).order_by(Posting.id)
     ).all()
     assert (book.posting_date, book.debit_account, book.credit_account) == (
-        date(2018, 2, 21), "4940", "1200",
-    )  # fmt: skip
+        date(2018, 2, 21),
+        "4940",
+        "1200",
+    )
     assert (book.net_amount, book.tax_amount, book.tax_rate, book.tax_account) == (
-        D("23.32"), D("1.63"), D("7.00"), "1571",
-    )  # fmt: skip
+        D("23.32"),
+        D("1.63"),
+        D("7.00"),
+        "1571",
+    )
     assert book.tax_key == "" and book.text == "Fachbuch: Controlling für Dummies"
     assert (invoice.debit_account, invoice.credit_account, invoice.tax_amount) == (
-        "1400", "8400", D("950.00"),
-    )  # fmt: skip
+        "1400",
+        "8400",
+        D("950.00"),
+    )
     revenue = session.scalar(select(Category.id).where(Category.key == "revenue_19"))
     assert invoice.category_id == revenue and invoice.voucher == "RE201802-135"
 
