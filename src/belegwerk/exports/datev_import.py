@@ -197,10 +197,11 @@ def _check_dates(parsed: Parsed) -> None:
     if problems:
         raise ValidationFailed(
             "datev.invalid_dates",
-            _("{count} bookings have impossible dates (first: line {line}); nothing was "
-              "imported.").format(count=len(problems), line=problems[0]["line"]),
+            _(
+                "{count} bookings have impossible dates (first: line {line}); nothing was imported."
+            ).format(count=len(problems), line=problems[0]["line"]),
             problems[:100],
-        )  # fmt: skip
+        )
 
 
 def _find_reversed(
@@ -243,10 +244,11 @@ def import_file(
     if earlier is not None:
         raise Conflict(
             "datev.duplicate_file",
-            _("This file was already imported on {date} (import {id}); nothing was imported.")
-            .format(date=format_date(earlier.created_at.date()), id=earlier.id),
+            _(
+                "This file was already imported on {date} (import {id}); nothing was imported."
+            ).format(date=format_date(earlier.created_at.date()), id=earlier.id),
             [{"field": "file", "import_id": earlier.id}],
-        )  # fmt: skip
+        )
     parsed = parse(content)
     _check_dates(parsed)
     company = get_company(session, tenant_id)
