@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from fractions import Fraction
 
 from belegwerk.core.errors import ValidationFailed
 from belegwerk.core.i18n import _, format_money
@@ -20,6 +19,7 @@ from belegwerk.core.money import (
     CENT,
     MAX_AMOUNT,
     ZERO,
+    distribute_cents,
     from_cents,
     round_money,
     split_gross,
@@ -106,27 +106,10 @@ def line_base(quantity: Decimal, unit_price: Decimal) -> Decimal:
 
 
 def distribute(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """Split ``total`` over ``weights`` proportionally, in cents, summing exactly to ``total``.
-
-    Largest-remainder (Hamilton) method on exact fractions; ties go to the earlier line. Works for
-    signed weights (discount lines) because the floor parts always leave 0..n-1 cents over.
-    """
-    total_c = to_cents(total)
-    cents = [to_cents(w) for w in weights]
-    whole = sum(cents)
-    if not cents:
-        return []
-    if whole == 0:
-        shares = [0] * len(cents)
-        shares[0] = total_c
-        return [from_cents(s) for s in shares]
-    exact = [Fraction(total_c * c, whole) for c in cents]
-    floors = [f.numerator // f.denominator for f in exact]
-    left = total_c - sum(floors)
-    order = sorted(range(len(cents)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:left]:
-        floors[i] += 1
-    return [from_cents(s) for s in floors]
+    """Split ``total`` over ``weights`` proportionally, in cents, summing exactly to ``total``
+    (largest remainder, see :func:`belegwerk.core.money.distribute_cents`)."""
+    shares = distribute_cents(to_cents(total), [to_cents(w) for w in weights])
+    return [from_cents(s) for s in shares]
 
 
 def compute(lines: Sequence[LineInput], price_mode: str = "net") -> Computation:

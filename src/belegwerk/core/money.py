@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from belegwerk.core.errors import ValidationFailed
@@ -64,9 +65,33 @@ def split_gross(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
     return net, gross - net
 
 
+def distribute_cents(total: int, weights: Sequence[int]) -> list[int]:
+    """Split ``total`` cents over ``weights`` in proportion, summing exactly to ``total``.
+
+    Largest-remainder (Hamilton) method in integers; ties go to the earlier weight. Signed
+    weights work (discount lines): the floors always leave 0..n-1 cents to hand out. A zero sum
+    of weights gives everything to the first.
+    """
+    if len(weights) < 2:
+        return [total] if weights else []
+    whole = sum(weights)
+    if whole == 0:
+        return [total] + [0] * (len(weights) - 1)
+    if whole < 0:
+        whole, weights = -whole, [-w for w in weights]
+    parts = [divmod(total * w, whole) for w in weights]
+    shares = [q for q, _r in parts]
+    left = total - sum(shares)
+    if left:
+        order = sorted(range(len(parts)), key=lambda i: (-parts[i][1], i))
+        for i in order[:left]:
+            shares[i] += 1
+    return shares
+
+
 def to_cents(value: Decimal) -> int:
     return int((value * 100).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def from_cents(value: int) -> Decimal:
-    return (Decimal(value) / 100).quantize(CENT)
+    return Decimal(value).scaleb(-2)  # exact, two places; much cheaper than divide + quantize

@@ -1,0 +1,1 @@
+"""Tax outputs read from the journal: the cash-basis view, the Anlage EÜR, the asset register."""
