@@ -19,6 +19,7 @@ needs one (:func:`belegwerk.exports.chart.bu_key`), Belegdatum TTMM, voucher in 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, and_, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, Integer, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from belegwerk.banking.models import BankAccount, BankTransaction, Classification, PaymentMatch
@@ -55,10 +56,17 @@ VOUCHER_FILE_INFO = "Belegdatei"
 MEDIA_TYPE = "text/csv; charset=windows-1252"
 
 
+_GUID_PREFIX = GUID_NAMESPACE.bytes
+
+
 def booking_guid(tenant_id: int, posting_id: int) -> str:
-    """Field 103 "Buchungs GUID": stable per posting, so a second import of the same line can
-    be recognised by DATEV."""
-    return str(uuid.uuid5(GUID_NAMESPACE, f"{tenant_id}:{posting_id}"))
+    """Field 103 "Buchungs GUID": a name-based UUID (version 5, as :func:`uuid.uuid5`) per
+    posting, so DATEV recognises a line it has seen; computed directly, it is the hot path."""
+    digest = bytearray(hashlib.sha1(_GUID_PREFIX + f"{tenant_id}:{posting_id}".encode()).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    x = digest[:16].hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def check_company(company: Company, findings: Findings) -> None:
@@ -150,7 +158,7 @@ class Row(NamedTuple):
     credit: str
     cents: int
     tax_cents: int
-    tax_rate: Decimal
+    rate_bp: int  # VAT rate in basis points (1900 = 19 %)
     tax_account: str | None
     tax_key: str
     voucher: str
@@ -174,7 +182,7 @@ def posting_rows(session: Session, tenant_id: int, period: Period) -> Iterator[R
             P.credit_account,
             type_coerce(P.amount, BigInteger),
             type_coerce(P.tax_amount, BigInteger),
-            P.tax_rate,
+            type_coerce(P.tax_rate, Integer),
             P.tax_account,
             P.tax_key,
             P.voucher,
@@ -192,16 +200,60 @@ def posting_rows(session: Session, tenant_id: int, period: Period) -> Iterator[R
         .where(P.tenant_id == tenant_id, P.posting_date.between(period.start, period.end))
         .order_by(P.posting_date, P.id)
     )
-    for values in session.execute(query):
+    for values in session.connection().execute(query).all():
         yield Row._make(values)
 
 
-def _person(account: str, ctx: ChartContext, row: Row) -> str:
+def _person(account: str, row: Row, ctx: ChartContext) -> str:
+    """The party's Personenkonto instead of the receivables/payables collective account."""
     if account == ctx.receivables and row.customer_number:
         return str(row.customer_number)
     if account == ctx.payables and row.supplier_number:
         return str(row.supplier_number)
     return account
+
+
+# Fields a booking line fills (0-based), in this order; every other field stays empty.
+_FILLED = (0, 1, 6, 7, 8, 9, 10, 13, 20, 21, 47, 48, 49, 50, 102, 117)
+
+
+def _line_pattern() -> str:
+    """The booking line as one format string: 125 fields, the filled ones as ``{}``."""
+    template = fmt.empty_row(len(fmt.BOOKING_COLUMNS), fmt.BOOKING_TEXT)
+    return fmt.line(["{}" if n in _FILLED else field for n, field in enumerate(template)])
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What every posting with the same accounts and tax data shares: worked out once."""
+
+    swap: bool  # the credit account is written as Konto (Haben)
+    key: str  # the BU-Schlüssel field, quoted
+    problem: str
+    too_long: tuple[str, ...]
+    unknown: tuple[str, ...]
+    needs_category: bool  # an account of no money, person or tax role
+
+
+def _shape(ctx: ChartContext, row: Row) -> _Shape:
+    swap = ctx.rank(row.credit) < ctx.rank(row.debit)
+    konto, gegenkonto = (row.credit, row.debit) if swap else (row.debit, row.credit)
+    decision = bu_key(
+        ctx,
+        konto=konto,
+        gegenkonto=gegenkonto,
+        tax_key=row.tax_key,
+        tax_amount_cents=row.tax_cents,
+        tax_rate=Decimal(row.rate_bp) / 100,
+        tax_account=row.tax_account,
+    )
+    accounts = (row.debit, row.credit)
+    too_long = tuple(a for a in accounts if not a.isdigit() or len(a) > SACHKONTO_LENGTH + 1)
+    unknown = tuple(a for a in accounts if a not in too_long and not ctx.known(a))
+    taxes = ctx.output_tax | ctx.input_tax
+    needs_category = any(ctx.rank(a) == 2 and a not in taxes for a in accounts)
+    key = fmt.quote(decision.key) if decision.key else '""'
+    return _Shape(swap, key, decision.problem, too_long, unknown, needs_category)
 
 
 @dataclass
@@ -230,53 +282,61 @@ def prepare(
     findings = Findings()
     check_company(company, findings)
     ctx = chart_context(session, tenant_id, company.chart)
-    template = fmt.empty_row(len(fmt.BOOKING_COLUMNS), fmt.BOOKING_TEXT)
+    pattern = _line_pattern()
+    vouchers: dict[str, str] = {}
     category_info, reversal_info = fmt.quote(CATEGORY_INFO), fmt.quote(REVERSAL_INFO)
     file_info = fmt.quote(VOUCHER_FILE_INFO)
     quoted_keys = {cid: fmt.quote(key) for cid, key in ctx.category_keys.items()}
     now = today()
     lines: list[str] = []
     unknown: dict[str, int] = {}
+    shapes: dict[tuple[object, ...], _Shape] = {}
     for row in posting_rows(session, tenant_id, period):
-        debit, credit = _person(row.debit, ctx, row), _person(row.credit, ctx, row)
-        if ctx.rank(credit) < ctx.rank(debit):
-            konto, gegenkonto, side = credit, debit, '"H"'
-        else:
-            konto, gegenkonto, side = debit, credit, '"S"'
-        decision = bu_key(
-            ctx,
-            konto=konto,
-            gegenkonto=gegenkonto,
-            tax_key=row.tax_key,
-            tax_amount_cents=row.tax_cents,
-            tax_rate=row.tax_rate,
-            tax_account=row.tax_account,
+        signature = (
+            row.debit,
+            row.credit,
+            row.tax_key,
+            row.tax_cents == 0,
+            row.rate_bp,
+            row.tax_account,
         )
-        if decision.problem:
-            _key_problem(findings, decision.problem, row, konto, gegenkonto)
-        _row_checks(findings, ctx, row, (konto, gegenkonto), now, unknown)
-        fields = template.copy()
-        fields[0] = fmt.amount_cents(row.cents) if row.cents > 0 else "0,00"
-        fields[1] = side
-        fields[6] = fmt.account_field(konto)
-        fields[7] = fmt.account_field(gegenkonto)
-        if decision.key:
-            fields[8] = fmt.quote(decision.key)
-        fields[9] = fmt.ddmm(row.day)
-        fields[10] = fmt.quote(fmt.voucher_field(row.voucher))
-        fields[13] = fmt.quote(fmt.clean_text(row.text, 60))
-        if voucher_files and row.voucher in voucher_files:
-            fields[20] = file_info
-            fields[21] = fmt.quote(fmt.clean_text(", ".join(voucher_files[row.voucher]), 210))
-        if row.category_id is not None:
-            fields[47] = category_info
-            fields[48] = quoted_keys.get(row.category_id, '""')
-        if row.reverses_id is not None:
-            fields[49] = reversal_info
-            fields[50] = fmt.quote(booking_guid(tenant_id, row.reverses_id))
-            fields[117] = '"1"'
-        fields[102] = fmt.quote(booking_guid(tenant_id, row.id))
-        lines.append(fmt.line(fields))
+        shape = shapes.get(signature)
+        if shape is None:
+            shape = shapes[signature] = _shape(ctx, row)
+        if shape.swap:
+            konto, gegenkonto, side = row.credit, row.debit, '"H"'
+        else:
+            konto, gegenkonto, side = row.debit, row.credit, '"S"'
+        if row.customer_number or row.supplier_number:  # receivables/payables of a party
+            konto, gegenkonto = _person(konto, row, ctx), _person(gegenkonto, row, ctx)
+        if shape.problem or shape.too_long or shape.unknown:
+            _shape_findings(findings, shape, row, (konto, gegenkonto), unknown)
+        if row.day > now or row.cents <= 0 or (row.category_id is None and shape.needs_category):
+            _row_checks(findings, row, now, shape)
+        files = voucher_files.get(row.voucher) if voucher_files else None
+        category = quoted_keys.get(row.category_id, '""') if row.category_id else None
+        reverses = row.reverses_id is not None
+        lines.append(
+            pattern.format(
+                fmt.amount_cents(row.cents) if row.cents > 0 else "0,00",
+                side,
+                fmt.account_field(konto),
+                fmt.account_field(gegenkonto),
+                shape.key,
+                fmt.ddmm(row.day),
+                vouchers.get(row.voucher)
+                or vouchers.setdefault(row.voucher, fmt.quote(fmt.voucher_field(row.voucher))),
+                fmt.quote(fmt.clean_text(row.text, 60)),
+                file_info if files else '""',
+                fmt.quote(fmt.clean_text(", ".join(files), 210)) if files else '""',
+                category_info if category else '""',
+                category or '""',
+                reversal_info if reverses else '""',
+                fmt.quote(booking_guid(tenant_id, row.reverses_id)) if reverses else '""',  # type: ignore[arg-type]
+                fmt.quote(booking_guid(tenant_id, row.id)),
+                '"1"' if reverses else '""',
+            )
+        )
     if unknown:
         names = ", ".join(sorted(unknown))
         findings.add(
@@ -297,14 +357,30 @@ def prepare(
     )
 
 
-def _row_checks(
+def _shape_findings(
     findings: Findings,
-    ctx: ChartContext,
+    shape: _Shape,
     row: Row,
     accounts: tuple[str, str],
-    now: date,
     unknown: dict[str, int],
 ) -> None:
+    if shape.problem:
+        _key_problem(findings, shape.problem, row, *accounts)
+    for account in shape.too_long:
+        findings.add(
+            "error",
+            "datev.account_length",
+            _(
+                "Account {account} does not fit DATEV's 4-digit general ledger accounts "
+                "(Personenkonten have 5 digits)."
+            ).format(account=account),
+            {"voucher": row.voucher, "posting_id": row.id, "account": account},
+        )
+    for account in shape.unknown:
+        unknown[account] = unknown.get(account, 0) + 1
+
+
+def _row_checks(findings: Findings, row: Row, now: date, shape: _Shape) -> None:
     detail = {"voucher": row.voucher, "date": row.day.isoformat(), "posting_id": row.id}
     if row.day > now:
         findings.add(
@@ -324,23 +400,7 @@ def _row_checks(
             ),
             detail,
         )
-    for account in accounts:
-        if not account.isdigit() or len(account) > SACHKONTO_LENGTH + 1:
-            findings.add(
-                "error",
-                "datev.account_length",
-                _(
-                    "Account {account} does not fit DATEV's 4-digit general ledger accounts "
-                    "(Personenkonten have 5 digits)."
-                ).format(account=account),
-                {**detail, "account": account},
-            )
-        elif not ctx.known(account):
-            unknown[account] = unknown.get(account, 0) + 1
-    if row.category_id is None and any(
-        ctx.rank(a) == 2 and a not in ctx.output_tax and a not in ctx.input_tax
-        for a in (row.debit, row.credit)
-    ):
+    if row.category_id is None and shape.needs_category:
         findings.add(
             "warning",
             "datev.uncategorised_postings",
@@ -378,7 +438,7 @@ def _key_problem(findings: Findings, problem: str, row: Row, konto: str, gegenko
         "error",
         f"datev.{problem}",
         message.format(
-            voucher=row.voucher, rate=f"{row.tax_rate:g}", accounts=f"{konto}/{gegenkonto}"
+            voucher=row.voucher, rate=f"{row.rate_bp / 100:g}", accounts=f"{konto}/{gegenkonto}"
         ),
         detail,
     )

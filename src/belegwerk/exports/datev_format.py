@@ -336,6 +336,12 @@ def cp1252_text(value: str) -> str:
 
 def clean_text(value: str, max_length: int) -> str:
     """A text field's content: one line, representable in Windows-1252, cut to its length."""
+    if len(value) <= max_length and value.isprintable():
+        try:
+            value.encode(ENCODING)
+            return value.strip()
+        except UnicodeEncodeError:
+            pass
     value = _CONTROL.sub(" ", value).strip()
     return cp1252_text(value)[:max_length].rstrip()
 
