@@ -21,13 +21,12 @@ import io
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 from lxml import etree
-from sqlalchemy import and_, select
+from sqlalchemy import BigInteger, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from belegwerk import __version__
@@ -57,7 +56,7 @@ from belegwerk.tenancy.service import get_company
 DTD = "gdpdu-01-08-2002.dtd"
 DATE_FORMAT = "DD.MM.YYYY"
 MAX_TEXT = 512
-Kind = Literal["text", "int", "amount", "decimal4", "date"]
+Kind = Literal["text", "flag", "stamp", "int", "cents", "amount", "scaled4", "date"]
 _UNSAFE = str.maketrans({"\r": " ", "\n": " ", "\t": " ", '"': "'", ";": ",", "!": "."})
 
 
@@ -85,29 +84,50 @@ def _text(value: Any) -> str:
     return '"' + text[:MAX_TEXT] + '"'
 
 
-def _value(kind: Kind, value: Any) -> str:
-    if value is None or value == "":
-        return '""' if kind == "text" else ""
+def _fixed(value: int, places: int) -> str:
+    """An integer count of hundredths (or ten-thousandths) with a decimal comma: 123456 with
+    two places is ``1234,56`` (string slicing: this runs for every amount of the year)."""
+    if value < 0:
+        return "-" + _fixed(-value, places)
+    digits = str(value).rjust(places + 1, "0")
+    return digits[:-places] + "," + digits[-places:]
+
+
+def _formatter(kind: Kind) -> Callable[[Any], str]:
+    """How one column's values are written; chosen once per column, not per value."""
     if kind == "text":
-        if isinstance(value, bool):
-            return _text("ja" if value else "nein")
-        if isinstance(value, datetime):
-            return _text(value.isoformat(timespec="seconds"))
-        return _text(value)
-    if kind == "date":
-        assert isinstance(value, date)
-        return value.strftime("%d.%m.%Y")
-    if kind == "int":
-        return str(int(value))
-    places = "0.0001" if kind == "decimal4" else "0.01"
-    return str(Decimal(value).quantize(Decimal(places))).replace(".", ",")
+        seen: dict[Any, str] = {}
+
+        def text(value: Any) -> str:
+            if value is None or value == "":
+                return '""'
+            out = seen.get(value)
+            if out is None:
+                out = _text(value)
+                if len(seen) < 10_000:  # repeated values (keys, accounts) written once
+                    seen[value] = out
+            return out
+
+        return text
+    formatters: dict[str, Callable[[Any], str]] = {
+        "flag": lambda v: '"ja"' if v else '"nein"',
+        "stamp": lambda v: _text(v.isoformat(timespec="seconds")),
+        "date": lambda v: f"{v.day:02d}.{v.month:02d}.{v.year:04d}",
+        "int": lambda v: str(int(v)),
+        "cents": lambda v: _fixed(int(v), 2),
+        "scaled4": lambda v: _fixed(int(v), 4),
+        "amount": lambda v: _fixed(int((Decimal(v) * 100).to_integral_value(ROUND_HALF_UP)), 2),
+    }
+    write = formatters[kind]
+    empty = '""' if kind in ("flag", "stamp") else ""
+    return lambda v: empty if v is None or v == "" else write(v)
 
 
 def render_table(table: Table) -> bytes:
-    kinds = [c.kind for c in table.columns]
+    writers = [_formatter(c.kind) for c in table.columns]
     lines = [";".join(_text(c.name) for c in table.columns)]
     for row in table.rows:
-        lines.append(";".join(_value(k, v) for k, v in zip(kinds, row, strict=True)))
+        lines.append(";".join([w(v) for w, v in zip(writers, row, strict=True)]))
     return ("\r\n".join(lines) + "\r\n").encode(ENCODING, "belegwerk-cp1252")
 
 
@@ -123,14 +143,14 @@ def _column(parent: etree._Element, tag: str, column: Column) -> None:
     _sub(element, "Name", column.name)
     if column.description:
         _sub(element, "Description", column.description)
-    if column.kind == "text":
+    if column.kind in ("text", "flag", "stamp"):
         _sub(element, "AlphaNumeric")
     elif column.kind == "date":
         _sub(_sub(element, "Date"), "Format", DATE_FORMAT)
     else:
         numeric = _sub(element, "Numeric")
-        if column.kind in ("amount", "decimal4"):
-            _sub(numeric, "Accuracy", "2" if column.kind == "amount" else "4")
+        if column.kind != "int":
+            _sub(numeric, "Accuracy", "4" if column.kind == "scaled4" else "2")
 
 
 def index_xml(
@@ -185,12 +205,28 @@ def index_xml(
 
 # --------------------------------------------------------------------------- tables
 
-_KINDS: dict[str, Kind] = {"": "text", "n": "int", "a": "amount", "q": "decimal4", "d": "date"}
+_KINDS: dict[str, Kind] = {
+    "": "text",
+    "b": "flag",
+    "t": "stamp",
+    "n": "int",
+    "c": "cents",
+    "a": "amount",
+    "q": "scaled4",
+    "d": "date",
+}
+
+
+def _int(column: Any) -> Any:
+    """Money, rates and scaled numbers as the stored integers (cents, basis points, 1/10000):
+    exact and much faster to write than Decimals."""
+    return type_coerce(column, BigInteger)
 
 
 def _columns(*spec: str) -> list[Column]:
-    """``"Betrag:a"``: a column name and its kind (n number, a amount, q four places, d date;
-    none for text)."""
+    """``"Betrag:c"``: a column name and its kind: text (none), b yes/no, t time stamp, n whole
+    number, c hundredths stored as integer (money in cents, rates in basis points), a Decimal
+    amount, q ten-thousandths as integer (quantities, unit prices), d date."""
     out = []
     for item in spec:
         name, _sep, kind = item.partition(":")
@@ -298,7 +334,7 @@ def _account_tables(session: Session, tenant_id: int, period: Period) -> tuple[T
             "EUER-Kennzahl",
             "EKS-Zeile",
             "USt-Satz:a",
-            "Vorsteuerabzug",
+            "Vorsteuerabzug:b",
         ),
         [
             (
@@ -347,8 +383,8 @@ def _parties_table(session: Session, tenant_id: int) -> Table:
         _columns(
             "Partner-ID:n",
             "Name",
-            "Kunde",
-            "Lieferant",
+            "Kunde:b",
+            "Lieferant:b",
             "Kundennummer:n",
             "Lieferantennummer:n",
             "Strasse",
@@ -373,10 +409,10 @@ def _journal_table(session: Session, tenant_id: int, period: Period) -> Table:
             p.posting_date,
             p.debit_account,
             p.credit_account,
-            p.amount,
-            p.net_amount,
-            p.tax_amount,
-            p.tax_rate,
+            _int(p.amount),
+            _int(p.net_amount),
+            _int(p.tax_amount),
+            _int(p.tax_rate),
             p.tax_account,
             p.tax_key,
             p.voucher,
@@ -400,10 +436,10 @@ def _journal_table(session: Session, tenant_id: int, period: Period) -> Table:
             "Buchungsdatum:d",
             "Sollkonto",
             "Habenkonto",
-            "Betrag brutto:a",
-            "Netto:a",
-            "Steuer:a",
-            "Steuersatz:a",
+            "Betrag brutto:c",
+            "Netto:c",
+            "Steuer:c",
+            "Steuersatz:c",
             "Steuerkonto",
             "BU-Schluessel",
             "Belegnummer",
@@ -412,9 +448,9 @@ def _journal_table(session: Session, tenant_id: int, period: Period) -> Table:
             "Herkunft",
             "Herkunft-ID:n",
             "Storno von:n",
-            "Erfasst am",
+            "Erfasst am:t",
         ),
-        [(*r[:12], keys.get(r.category_id) if r.category_id else None, *r[13:]) for r in rows],
+        [(*r[:12], keys.get(r[12]), *r[13:]) for r in rows],
         primary_key=1,
         foreign_keys=(("Kategorie", "Kategorien"), ("Sollkonto", "Konten")),
         dated=True,
@@ -423,24 +459,60 @@ def _journal_table(session: Session, tenant_id: int, period: Period) -> Table:
 
 def _invoice_tables(session: Session, tenant_id: int, period: Period) -> list[Table]:
     keys = {c.category.id: c.category.key for c in list_categories(session, tenant_id)}
+    i, ln, t = Invoice, InvoiceLine, InvoiceTaxTotal
     in_year = and_(
-        Invoice.tenant_id == tenant_id,
-        Invoice.status == "booked",
-        Invoice.issue_date.between(period.start, period.end),
+        i.tenant_id == tenant_id,
+        i.status == "booked",
+        i.issue_date.between(period.start, period.end),
     )
-    invoices = session.scalars(
-        select(Invoice).where(in_year).order_by(Invoice.issue_date, Invoice.id)
+    ids = select(i.id).where(in_year)
+    direction = {"out": "Ausgang", "in": "Eingang"}
+    kind = {"invoice": "Rechnung", "reversal": "Storno"}
+    invoices = session.execute(
+        select(
+            i.id,
+            i.number,
+            i.direction,
+            i.kind,
+            i.issue_date,
+            i.supply_date,
+            i.due_date,
+            i.party_id,
+            i.external_number,
+            _int(i.net_total),
+            _int(i.vat_total),
+            _int(i.gross_total),
+            i.small_business,
+            i.reverses_id,
+            i.reversal_reason,
+            i.replaces_id,
+            i.booked_at,
+        )
+        .where(in_year)
+        .order_by(i.issue_date, i.id)
     ).all()
-    ids = select(Invoice.id).where(in_year)
-    lines = session.scalars(
-        select(InvoiceLine)
-        .where(InvoiceLine.tenant_id == tenant_id, InvoiceLine.invoice_id.in_(ids))
-        .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+    lines = session.execute(
+        select(
+            ln.id,
+            ln.invoice_id,
+            ln.position,
+            ln.description,
+            _int(ln.quantity),
+            ln.unit,
+            _int(ln.unit_price),
+            _int(ln.vat_rate),
+            ln.category_id,
+            _int(ln.net),
+            _int(ln.vat),
+            _int(ln.gross),
+        )
+        .where(ln.tenant_id == tenant_id, ln.invoice_id.in_(ids))
+        .order_by(ln.invoice_id, ln.position)
     ).all()
-    totals = session.scalars(
-        select(InvoiceTaxTotal)
-        .where(InvoiceTaxTotal.tenant_id == tenant_id, InvoiceTaxTotal.invoice_id.in_(ids))
-        .order_by(InvoiceTaxTotal.invoice_id, InvoiceTaxTotal.vat_rate)
+    totals = session.execute(
+        select(t.id, t.invoice_id, _int(t.vat_rate), _int(t.net), _int(t.vat), _int(t.gross))
+        .where(t.tenant_id == tenant_id, t.invoice_id.in_(ids))
+        .order_by(t.invoice_id, t.vat_rate)
     ).all()
     return [
         Table(
@@ -457,37 +529,16 @@ def _invoice_tables(session: Session, tenant_id: int, period: Period) -> list[Ta
                 "Faelligkeit:d",
                 "Partner-ID:n",
                 "Fremdbelegnummer",
-                "Netto:a",
-                "USt:a",
-                "Brutto:a",
-                "Kleinunternehmer",
+                "Netto:c",
+                "USt:c",
+                "Brutto:c",
+                "Kleinunternehmer:b",
                 "Storno von:n",
                 "Storno-Grund",
                 "Ersetzt:n",
-                "Gebucht am",
+                "Gebucht am:t",
             ),
-            [
-                (
-                    i.id,
-                    i.number,
-                    "Ausgang" if i.direction == "out" else "Eingang",
-                    "Storno" if i.kind == "reversal" else "Rechnung",
-                    i.issue_date,
-                    i.supply_date,
-                    i.due_date,
-                    i.party_id,
-                    i.external_number,
-                    i.net_total,
-                    i.vat_total,
-                    i.gross_total,
-                    i.small_business,
-                    i.reverses_id,
-                    i.reversal_reason,
-                    i.replaces_id,
-                    i.booked_at,
-                )
-                for i in invoices
-            ],
+            [(r[0], r[1], direction[r[2]], kind.get(r[3], r[3]), *r[4:]) for r in invoices],
             primary_key=1,
             foreign_keys=(("Partner-ID", "Geschaeftspartner"),),
             dated=True,
@@ -504,29 +555,13 @@ def _invoice_tables(session: Session, tenant_id: int, period: Period) -> list[Ta
                 "Menge:q",
                 "Einheit",
                 "Einzelpreis:q",
-                "USt-Satz:a",
+                "USt-Satz:c",
                 "Kategorie",
-                "Netto:a",
-                "USt:a",
-                "Brutto:a",
+                "Netto:c",
+                "USt:c",
+                "Brutto:c",
             ),
-            [
-                (
-                    ln.id,
-                    ln.invoice_id,
-                    ln.position,
-                    ln.description,
-                    ln.quantity,
-                    ln.unit,
-                    ln.unit_price,
-                    ln.vat_rate,
-                    keys.get(ln.category_id or 0),
-                    ln.net,
-                    ln.vat,
-                    ln.gross,
-                )
-                for ln in lines
-            ],
+            [(*r[:8], keys.get(r[8]), *r[9:]) for r in lines],
             primary_key=1,
             foreign_keys=(("Rechnungs-ID", "Rechnungen"),),
             dated=True,
@@ -535,15 +570,8 @@ def _invoice_tables(session: Session, tenant_id: int, period: Period) -> list[Ta
             "rechnungssteuern.csv",
             "Rechnungssteuern",
             "Summen je Steuersatz der Rechnungen (Umsatzsteuer je Satz gerundet)",
-            _columns(
-                "ID:n",
-                "Rechnungs-ID:n",
-                "USt-Satz:a",
-                "Netto:a",
-                "USt:a",
-                "Brutto:a",
-            ),
-            [(t.id, t.invoice_id, t.vat_rate, t.net, t.vat, t.gross) for t in totals],
+            _columns("ID:n", "Rechnungs-ID:n", "USt-Satz:c", "Netto:c", "USt:c", "Brutto:c"),
+            [tuple(r) for r in totals],
             primary_key=1,
             foreign_keys=(("Rechnungs-ID", "Rechnungen"),),
             dated=True,
@@ -553,21 +581,47 @@ def _invoice_tables(session: Session, tenant_id: int, period: Period) -> list[Ta
 
 def _cash_tables(session: Session, tenant_id: int, period: Period) -> list[Table]:
     keys = {c.category.id: c.category.key for c in list_categories(session, tenant_id)}
-    entries = session.scalars(
-        select(CashEntry)
-        .where(
-            CashEntry.tenant_id == tenant_id, CashEntry.entry_date.between(period.start, period.end)
+    e, c = CashEntry, DailyClosing
+    entries = session.execute(
+        select(
+            e.id,
+            e.voucher_number,
+            e.entry_date,
+            e.description,
+            e.category_id,
+            e.payment_method,
+            e.direction,
+            _int(e.net),
+            _int(e.vat_rate),
+            _int(e.vat),
+            _int(e.gross),
+            e.input_vat_deductible,
+            e.reverses_id,
+            e.reversal_reason,
+            e.invoice_id,
+            e.created_at,
+            e.created_by,
         )
-        .order_by(CashEntry.entry_date, CashEntry.voucher_number)
+        .where(e.tenant_id == tenant_id, e.entry_date.between(period.start, period.end))
+        .order_by(e.entry_date, e.voucher_number)
     ).all()
-    closings = session.scalars(
-        select(DailyClosing)
-        .where(
-            DailyClosing.tenant_id == tenant_id,
-            DailyClosing.closing_date.between(period.start, period.end),
+    closings = session.execute(
+        select(
+            c.closing_date,
+            _int(c.expected),
+            _int(c.counted),
+            _int(c.difference),
+            c.counts,
+            c.reason,
+            c.treatment,
+            c.signature,
+            c.prev_signature,
+            c.created_at,
         )
-        .order_by(DailyClosing.closing_date)
+        .where(c.tenant_id == tenant_id, c.closing_date.between(period.start, period.end))
+        .order_by(c.closing_date)
     ).all()
+    direction = {"income": "Einnahme", "expense": "Ausgabe"}
     return [
         Table(
             "kassenbuch.csv",
@@ -582,39 +636,18 @@ def _cash_tables(session: Session, tenant_id: int, period: Period) -> list[Table
                 "Kategorie",
                 "Zahlungsart",
                 "Richtung",
-                "Netto:a",
-                "USt-Satz:a",
-                "USt:a",
-                "Brutto:a",
-                "Vorsteuerabzug",
+                "Netto:c",
+                "USt-Satz:c",
+                "USt:c",
+                "Brutto:c",
+                "Vorsteuerabzug:b",
                 "Storno von:n",
                 "Storno-Grund",
                 "Rechnungs-ID:n",
-                "Erfasst am",
+                "Erfasst am:t",
                 "Erfasst von",
             ),
-            [
-                (
-                    e.id,
-                    e.voucher_number,
-                    e.entry_date,
-                    e.description,
-                    keys.get(e.category_id),
-                    e.payment_method,
-                    "Einnahme" if e.direction == "income" else "Ausgabe",
-                    e.net,
-                    e.vat_rate,
-                    e.vat,
-                    e.gross,
-                    e.input_vat_deductible,
-                    e.reverses_id,
-                    e.reversal_reason,
-                    e.invoice_id,
-                    e.created_at,
-                    e.created_by,
-                )
-                for e in entries
-            ],
+            [(*r[:4], keys.get(r[4]), r[5], direction[r[6]], *r[7:]) for r in entries],
             primary_key=1,
             foreign_keys=(("Kategorie", "Kategorien"),),
             dated=True,
@@ -625,31 +658,17 @@ def _cash_tables(session: Session, tenant_id: int, period: Period) -> list[Table
             "Tagesabschlüsse mit Soll- und Ist-Bestand, Zählprotokoll und Signatur",
             _columns(
                 "Datum:d",
-                "Soll-Bestand:a",
-                "Ist-Bestand:a",
-                "Differenz:a",
+                "Soll-Bestand:c",
+                "Ist-Bestand:c",
+                "Differenz:c",
                 "Zaehlprotokoll",
                 "Grund",
                 "Behandlung",
                 "Signatur",
                 "Vorherige Signatur",
-                "Erfasst am",
+                "Erfasst am:t",
             ),
-            [
-                (
-                    c.closing_date,
-                    c.expected,
-                    c.counted,
-                    c.difference,
-                    c.counts,
-                    c.reason,
-                    c.treatment,
-                    c.signature,
-                    c.prev_signature,
-                    c.created_at,
-                )
-                for c in closings
-            ],
+            [tuple(r) for r in closings],
             primary_key=1,
             dated=True,
         ),
@@ -668,7 +687,7 @@ def _bank_tables(session: Session, tenant_id: int, period: Period) -> list[Table
             tx.account_id,
             tx.booking_date,
             tx.value_date,
-            tx.amount,
+            _int(tx.amount),
             tx.currency,
             tx.counterparty_name,
             tx.counterparty_iban,
@@ -732,7 +751,7 @@ def _bank_tables(session: Session, tenant_id: int, period: Period) -> list[Table
                 "Bankkonto-ID:n",
                 "Buchungstag:d",
                 "Valuta:d",
-                "Betrag:a",
+                "Betrag:c",
                 "Waehrung",
                 "Name Gegenseite",
                 "IBAN Gegenseite",
@@ -743,7 +762,7 @@ def _bank_tables(session: Session, tenant_id: int, period: Period) -> list[Table
                 "Glaeubiger-ID",
                 "Verwendung",
                 "Kategorie",
-                "Bestaetigt",
+                "Bestaetigt:b",
             ),
             [
                 (*r[:13], usage.get(r.usage or "", ""), keys.get(r.category_id or 0), r.confirmed)
