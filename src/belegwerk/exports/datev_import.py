@@ -27,15 +27,15 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, aliased
 
 from belegwerk.books import accounts
 from belegwerk.books.models import Posting
 from belegwerk.books.vat import allowed_rates
-from belegwerk.core import params
+from belegwerk.core import bulk, params
 from belegwerk.core.audit import audit_writer
 from belegwerk.core.dates import check_not_far_future
 from belegwerk.core.documents import sha256_of, store_document
@@ -65,6 +65,14 @@ class ImportResult:
     imported: int
     warnings: list[dict[str, Any]] = field(default_factory=list)
     uncategorised: list[int] = field(default_factory=list)  # file lines
+
+
+@dataclass(frozen=True)
+class _TaxRule:
+    rate: Decimal | None  # None: the gross amount is not split
+    account: str | None
+    keep: str  # the key to keep on the posting
+    unknown_key: bool
 
 
 @dataclass(frozen=True)
@@ -98,46 +106,53 @@ class _Mapper:
         self.length = parsed.header.account_length
         self.warnings: list[dict[str, Any]] = list(parsed.warnings)
         self.uncategorised: list[int] = []
+        self._rules: dict[tuple[str, str, str, date], _TaxRule] = {}
 
     def _tax(self, booking: Booking, debit: str, credit: str) -> _Tax:
-        gross = booking.amount
-        plain = _Tax(gross, ZERO, ZERO, None, booking.key)
-        key = booking.key
-        auto = self.ctx.automatic.get(credit) or self.ctx.automatic.get(debit)
-        if key in _KEY_SIDES or (not key and auto is not None and auto.rate is not None):
-            side, klass = _KEY_SIDES[key] if key else (auto.side, auto.rate)  # type: ignore[union-attr]
-            rate = _rate(booking.day, str(klass))
-            if rate not in allowed_rates(booking.day):
-                return plain
-            net, tax = split_gross(gross, rate)
-            tax_account = accounts.vat_account(self.ctx.chart, rate, output=side == "output")
-            taxed = _Tax(net, tax, rate, tax_account, key)
-        elif key in ("", "1") or (key.startswith("4") and len(key) == 2):
-            taxed = plain
-        else:
+        signature = (booking.key, debit, credit, booking.day)
+        rule = self._rules.get(signature)
+        if rule is None:
+            rule = self._rules[signature] = self._rule(booking.key, debit, credit, booking.day)
+        if rule.unknown_key:
             self.warnings.append(
                 {
                     "line": booking.line,
                     "message": _(
                         "Line {line}: the BU-Schlüssel {key} is kept unchanged; Belegwerk does "
                         "not split its tax, check the VAT of this booking."
-                    ).format(line=booking.line, key=key),
+                    ).format(line=booking.line, key=booking.key),
                 }
             )
-            return plain
+        if rule.rate is None:
+            return _Tax(booking.amount, ZERO, ZERO, None, rule.keep)
+        net, tax = split_gross(booking.amount, rule.rate)
+        return _Tax(net, tax, rule.rate, rule.account, rule.keep)
+
+    def _rule(self, key: str, debit: str, credit: str, day: date) -> _TaxRule:
+        """How DATEV treats the VAT of lines with these accounts, key and date."""
+        auto = self.ctx.automatic.get(credit) or self.ctx.automatic.get(debit)
+        rate: Decimal | None = None
+        account = None
+        if key in _KEY_SIDES or (not key and auto is not None and auto.rate is not None):
+            side, klass = _KEY_SIDES[key] if key else (auto.side, auto.rate)  # type: ignore[union-attr]
+            rate = _rate(day, str(klass))
+            if rate not in allowed_rates(day):
+                return _TaxRule(None, None, key, False)
+            account = accounts.vat_account(self.ctx.chart, rate, output=side == "output")
+        elif not (key in ("", "1") or (key.startswith("4") and len(key) == 2)):
+            return _TaxRule(None, None, key, True)
         # Keep the key only where a later export would not derive the same one by itself.
-        konto, gegenkonto = (debit, credit) if booking.side == "S" else (credit, debit)
         derived = bu_key(
             self.ctx,
-            konto=konto,
-            gegenkonto=gegenkonto,
+            konto=debit,
+            gegenkonto=credit,
             tax_key="",
-            tax_amount_cents=int(taxed.tax * 100),
-            tax_rate=taxed.rate,
-            tax_account=taxed.account,
+            tax_amount_cents=1 if rate is not None else 0,
+            tax_rate=rate if rate is not None else ZERO,
+            tax_account=account,
         )
         keep = "" if derived.key == key and not derived.problem else key
-        return _Tax(taxed.net, taxed.tax, taxed.rate, taxed.account, keep)
+        return _TaxRule(rate, account, keep, False)
 
     def _category(self, booking: Booking, debit: str, credit: str) -> int | None:
         key = booking.info.get(CATEGORY_INFO)
@@ -188,6 +203,13 @@ class _Mapper:
 
 
 def _check_dates(parsed: Parsed) -> None:
+    days = [b.day for b in parsed.bookings]
+    try:  # the earliest and the latest decide; only then look at every line
+        check_not_far_future(min(days), "Belegdatum")
+        check_not_far_future(max(days), "Belegdatum")
+        return
+    except BelegwerkError:
+        pass
     problems = []
     for booking in parsed.bookings:
         try:
@@ -323,25 +345,70 @@ def import_file(
     return ImportResult(batch, imported, listed, mapper.uncategorised)
 
 
+_COLUMNS = (
+    "tenant_id",
+    "posting_date",
+    "debit_account",
+    "credit_account",
+    "amount",
+    "net_amount",
+    "tax_amount",
+    "tax_rate",
+    "tax_account",
+    "tax_key",
+    "voucher",
+    "category_id",
+    "text",
+    "source_type",
+    "source_id",
+    "reverses_id",
+    "created_at",
+)
+
+
 def _insert(
     session: Session, tenant_id: int, bookings: list[Booking], rows: list[dict[str, Any]]
 ) -> int:
-    """Insert in file order; a Generalumkehr line needs the id of the posting it reverses, so
-    the lines before it are written first."""
+    """Insert in file order with the driver's executemany; a Generalumkehr line needs the id of
+    the posting it reverses, so the lines before it are written (and their ids read) first."""
+    table = cast(Table, Posting.__table__)
+    # Dates, money, rates and time stamps go through the column types (per database);
+    # the other columns are plain strings and numbers.
+    typed = {"posting_date", "amount", "net_amount", "tax_amount", "tax_rate", "created_at"}
+    convert = {c: bulk.binder(session, table, c) for c in _COLUMNS if c in typed}
+    created = utcnow()
     ids_by_guid: dict[str, int] = {}
     pending: list[tuple[Booking, dict[str, Any]]] = []
-    created = utcnow()
+    last_id = 0
 
     def flush() -> None:
+        nonlocal last_id
         if not pending:
             return
-        values = [{**row, "tenant_id": tenant_id, "created_at": created} for _b, row in pending]
-        ids = session.scalars(
-            insert(Posting).returning(Posting.id, sort_by_parameter_order=True), values
-        ).all()
-        for (booking, _row), posting_id in zip(pending, ids, strict=True):
-            if booking.guid:
-                ids_by_guid[booking.guid] = posting_id
+        stamp = convert["created_at"](created)
+        values = []
+        for _booking, row in pending:
+            row = {**row, "tenant_id": tenant_id}
+            for column in ("posting_date", "amount", "net_amount", "tax_amount", "tax_rate"):
+                row[column] = convert[column](row[column])
+            row["created_at"] = stamp
+            values.append(tuple(row[c] for c in _COLUMNS))
+        bulk.insert_tuples(session, table, _COLUMNS, values)
+        if any(b.guid for b, _row in pending):
+            ids = session.scalars(
+                select(Posting.id)
+                .where(
+                    Posting.tenant_id == tenant_id,
+                    Posting.source_type == SOURCE_TYPE,
+                    Posting.source_id == pending[0][1]["source_id"],
+                    Posting.id > last_id,
+                )
+                .order_by(Posting.id)
+            ).all()
+            for (booking, _row), posting_id in zip(pending, ids, strict=True):
+                if booking.guid:
+                    ids_by_guid[booking.guid] = posting_id
+            last_id = ids[-1]
         pending.clear()
 
     for booking, row in zip(bookings, rows, strict=True):

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from belegwerk.core.errors import ValidationFailed
@@ -249,6 +250,7 @@ def _years(header: Header) -> list[int]:
     return [header.fiscal_year_start.year, header.fiscal_year_start.year + 1]
 
 
+@lru_cache(maxsize=4096)
 def parse_day(value: str, header: Header) -> date | None:
     """Belegdatum TTMM with the year from the header's period (or fiscal year)."""
     text = value.strip()
@@ -333,11 +335,13 @@ def _booking(
             {"line": line, "column": position, "value": _field(row, position), "message": message}
         )
 
-    amount = parse_amount(_field(row, AMOUNT))
-    side = _field(row, SIDE).upper() or "S"
-    account, contra = _field(row, ACCOUNT), _field(row, CONTRA)
-    key = _field(row, KEY)
-    day = parse_day(_field(row, DAY), header)
+    if len(row) < GU:  # older versions end earlier; DATEV reads by position
+        row = row + [""] * (GU - len(row))
+    amount = parse_amount(row[AMOUNT - 1])
+    side = row[SIDE - 1].strip().upper() or "S"
+    account, contra = row[ACCOUNT - 1].strip(), row[CONTRA - 1].strip()
+    key = row[KEY - 1].strip()
+    day = parse_day(row[DAY - 1].strip(), header)
     count = len(errors)
     if amount is None or abs(amount) > MAX_AMOUNT:
         bad(
@@ -368,7 +372,7 @@ def _booking(
                 line=line, value=_field(row, DAY) or "–"
             ),
         )
-    currency = _field(row, CURRENCY).upper()
+    currency = row[CURRENCY - 1].strip().upper()
     if currency and currency != "EUR" and amount is not None:
         amount = _in_euro(row, line, amount, currency, bad, warnings)
     if len(errors) > count:
@@ -376,17 +380,15 @@ def _booking(
     assert amount is not None and day is not None
     if amount < 0:  # a sign instead of the other side
         amount, side = -amount, "H" if side == "S" else "S"
-    reversal = _field(row, GU).upper() in ("1", "G")
+    reversal = row[GU - 1].strip().upper() in ("1", "G")
     if len(key) == 2 and key[0] in "23678":  # Berichtigungsschlüssel with Generalumkehr
         reversal = True
         key = {"2": "", "3": "9", "6": "1", "7": "5", "8": "4"}[key[0]] + key[1]
     if key.strip("0") == "":
         key = ""
-    info = {}
-    for position in ZUSATZ:
-        art = _field(row, position)
-        if art:
-            info[art] = _field(row, position + 1)
+    arts = row[ZUSATZ.start - 1 : ZUSATZ.stop : 2]
+    contents = row[ZUSATZ.start : ZUSATZ.stop + 1 : 2]
+    info = {a.strip(): c.strip() for a, c in zip(arts, contents, strict=False) if a.strip()}
     return Booking(
         line=line,
         amount=amount,
@@ -396,9 +398,9 @@ def _booking(
         key=key,
         reversal=reversal,
         day=day,
-        voucher=_field(row, VOUCHER),
-        text=_field(row, TEXT),
-        guid=_field(row, GUID).lower(),
+        voucher=row[VOUCHER - 1].strip(),
+        text=row[TEXT - 1].strip(),
+        guid=row[GUID - 1].strip().lower(),
         info=info,
     )
 
