@@ -28,8 +28,8 @@ from belegwerk.books.models import Invoice, InvoiceDocument, Posting
 from belegwerk.core.documents import Document
 from belegwerk.core.i18n import _, format_date
 from belegwerk.exports import datev_format as fmt
-from belegwerk.exports.datev_export import file_name, prepare, render
-from belegwerk.exports.service import ExportFile, record_export, require_clean
+from belegwerk.exports.datev_export import deliver, file_name, prepare, render
+from belegwerk.exports.service import ExportFile, require_clean
 
 FOLDER = "Belege"
 MEDIA_TYPE = "application/zip"
@@ -164,18 +164,4 @@ def export_agenda(
         archive.writestr(f"{FOLDER}/Belegverzeichnis.csv", _directory(files, invoices))
     content = buffer.getvalue()
     name = f"AGENDA_{prepared.period.start:%Y%m%d}-{prepared.period.end:%Y%m%d}.zip"
-    entry = record_export(
-        session,
-        tenant_id,
-        kind="agenda",
-        period=(prepared.period.start, prepared.period.end),
-        records=len(prepared.lines),
-        file_name=name,
-        content=content,
-        locked=prepared.lock,
-        findings=prepared.findings.warnings,
-        actor=actor,
-    )
-    return ExportFile(
-        name, MEDIA_TYPE, content, len(prepared.lines), entry.id, prepared.findings.items
-    )
+    return deliver(session, tenant_id, prepared, "agenda", name, content, MEDIA_TYPE, actor)

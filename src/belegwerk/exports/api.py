@@ -20,7 +20,7 @@ from belegwerk.exports.datev_parties import export_parties
 from belegwerk.exports.gdpdu import export_gdpdu
 from belegwerk.exports.models import DatevImport
 from belegwerk.exports.period import parse_day
-from belegwerk.web.deps import CtxDep
+from belegwerk.web.deps import Ctx, CtxDep
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
@@ -146,19 +146,24 @@ def datev_checks(
     )
 
 
+def _period_file(body: PeriodIn, ctx: Ctx, export: service.PeriodExport) -> Response:
+    return _download(
+        export(
+            ctx.session,
+            ctx.tenant_id,
+            parse_day(body.start, "from"),
+            parse_day(body.end, "to"),
+            actor=ctx.actor,
+            confirm_warnings=body.confirm_warnings,
+        )
+    )
+
+
 @router.post("/datev", response_class=Response)
 def datev_file(body: PeriodIn, ctx: CtxDep) -> Response:
     """The Buchungsstapel as EXTF_….csv (Windows-1252); 422 with the errors, 409 while
     warnings are not confirmed."""
-    export = export_datev(
-        ctx.session,
-        ctx.tenant_id,
-        parse_day(body.start, "from"),
-        parse_day(body.end, "to"),
-        actor=ctx.actor,
-        confirm_warnings=body.confirm_warnings,
-    )
-    return _download(export)
+    return _period_file(body, ctx, export_datev)
 
 
 @router.post("/datev/parties", response_class=Response)
@@ -199,15 +204,7 @@ def datev_import_detail(import_id: int, ctx: CtxDep) -> ImportOut:
 @router.post("/agenda", response_class=Response)
 def agenda_file(body: PeriodIn, ctx: CtxDep) -> Response:
     """Buchungsstapel and voucher files as one ZIP for AGENDA."""
-    export = export_agenda(
-        ctx.session,
-        ctx.tenant_id,
-        parse_day(body.start, "from"),
-        parse_day(body.end, "to"),
-        actor=ctx.actor,
-        confirm_warnings=body.confirm_warnings,
-    )
-    return _download(export)
+    return _period_file(body, ctx, export_agenda)
 
 
 @router.post("/gdpdu", response_class=Response)

@@ -6,12 +6,14 @@ written), 3 warnings wait for ``--confirm``, 2 wrong usage (Typer).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from belegwerk.banking.cli import (
     TenantOpt,
@@ -25,7 +27,7 @@ from belegwerk.banking.cli import (
 from belegwerk.core.errors import BelegwerkError, ValidationFailed
 from belegwerk.core.i18n import _
 from belegwerk.exports.period import parse_day
-from belegwerk.exports.service import ExportFile, Finding
+from belegwerk.exports.service import ExportFile, Finding, PeriodExport
 
 datev_app = typer.Typer(
     help="DATEV: Buchungsstapel exportieren und importieren.", no_args_is_help=True
@@ -87,6 +89,27 @@ def _write(path: Path, export: ExportFile) -> None:
     )
 
 
+def _period_command(
+    export: PeriodExport,
+    start: str,
+    end: str,
+    output: Path,
+    confirm: bool,
+    tenant: str | None,
+    after: Callable[[Session, int], None] | None = None,
+) -> None:
+    """Run a period export and write its file; refused exports write nothing."""
+    try:
+        first, last = parse_day(start, "from"), parse_day(end, "to")
+        tenant_id = _tenant_id(tenant)
+        with _session(tenant_id) as session:
+            _write(output, export(session, tenant_id, first, last, confirm_warnings=confirm))
+            if after is not None:
+                after(session, tenant_id)
+    except BelegwerkError as exc:
+        _refused(exc)
+
+
 @datev_app.command("export")
 def datev_export(
     start: FromOpt,
@@ -103,16 +126,11 @@ def datev_export(
     from belegwerk.exports.datev_export import export_datev
     from belegwerk.exports.datev_parties import export_parties
 
-    try:
-        first, last = parse_day(start, "from"), parse_day(end, "to")
-        tenant_id = _tenant_id(tenant)
-        with _session(tenant_id) as session:
-            export = export_datev(session, tenant_id, first, last, confirm_warnings=confirm)
-            _write(output, export)
-            if parties is not None:
-                _write(parties, export_parties(session, tenant_id))
-    except BelegwerkError as exc:
-        _refused(exc)
+    def also(session: Session, tenant_id: int) -> None:
+        if parties is not None:
+            _write(parties, export_parties(session, tenant_id))
+
+    _period_command(export_datev, start, end, output, confirm, tenant, also)
 
 
 @datev_app.command("import")
@@ -150,13 +168,7 @@ def agenda_export(
     """Buchungsstapel und Belege (PDF und XML je Rechnung) als ZIP für AGENDA."""
     from belegwerk.exports.agenda import export_agenda
 
-    try:
-        first, last = parse_day(start, "from"), parse_day(end, "to")
-        tenant_id = _tenant_id(tenant)
-        with _session(tenant_id) as session:
-            _write(output, export_agenda(session, tenant_id, first, last, confirm_warnings=confirm))
-    except BelegwerkError as exc:
-        _refused(exc)
+    _period_command(export_agenda, start, end, output, confirm, tenant)
 
 
 @gdpdu_app.command("export")

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Integer, and_, func, or_, select, type_coerce
@@ -517,11 +517,33 @@ def export_datev(
     prepared = prepare(session, tenant_id, start, end)
     require_clean(prepared.findings, confirm_warnings, _("DATEV export"))
     content = render(prepared, actor)
-    name = file_name(prepared.period)
+    return deliver(
+        session,
+        tenant_id,
+        prepared,
+        "datev",
+        file_name(prepared.period),
+        content,
+        MEDIA_TYPE,
+        actor,
+    )
+
+
+def deliver(
+    session: Session,
+    tenant_id: int,
+    prepared: Prepared,
+    kind: str,
+    name: str,
+    content: bytes,
+    media_type: str,
+    actor: str,
+) -> ExportFile:
+    """Log a finished period export (with the warnings the user confirmed) and hand it out."""
     entry = record_export(
         session,
         tenant_id,
-        kind="datev",
+        kind=kind,
         period=(prepared.period.start, prepared.period.end),
         records=len(prepared.lines),
         file_name=name,
@@ -531,9 +553,5 @@ def export_datev(
         actor=actor,
     )
     return ExportFile(
-        name, MEDIA_TYPE, content, len(prepared.lines), entry.id, prepared.findings.items
+        name, media_type, content, len(prepared.lines), entry.id, prepared.findings.items
     )
-
-
-def findings_dicts(prepared: Prepared) -> list[dict[str, Any]]:
-    return [f.to_dict() for f in prepared.findings.items]

@@ -133,37 +133,27 @@ BOOKING_MAX_LENGTH = {
 }  # fmt: skip
 
 
+def _bank_block(numbers: range) -> list[str]:
+    out = []
+    for n in numbers:
+        out += [
+            f"Bankleitzahl {n}",
+            f"Bankbezeichnung {n}",
+            f"Bankkonto-Nummer {n}",
+            f"Länderkennzeichen {n}",
+            f"IBAN {n}",
+            "Leerfeld",
+            f"SWIFT-Code {n}",
+            f"Abw. Kontoinhaber {n}",
+            f"Kennz. Haupt-Bankverb. {n}",
+            f"Bankverb. {n} Gültig von",
+            f"Bankverb. {n} Gültig bis",
+        ]
+    return out
+
+
 def _party_columns() -> tuple[str, ...]:
-    bank = []
-    for n in range(1, 6):
-        bank += [
-            f"Bankleitzahl {n}",
-            f"Bankbezeichnung {n}",
-            f"Bankkonto-Nummer {n}",
-            f"Länderkennzeichen {n}",
-            f"IBAN {n}",
-            "Leerfeld",
-            f"SWIFT-Code {n}",
-            f"Abw. Kontoinhaber {n}",
-            f"Kennz. Haupt-Bankverb. {n}",
-            f"Bankverb. {n} Gültig von",
-            f"Bankverb. {n} Gültig bis",
-        ]
-    more_bank = []
-    for n in range(6, 11):
-        more_bank += [
-            f"Bankleitzahl {n}",
-            f"Bankbezeichnung {n}",
-            f"Bankkonto-Nummer {n}",
-            f"Länderkennzeichen {n}",
-            f"IBAN {n}",
-            "Leerfeld",
-            f"SWIFT-Code {n}",
-            f"Abw. Kontoinhaber {n}",
-            f"Kennz. Haupt-Bankverb. {n}",
-            f"Bankverb. {n} Gültig von",
-            f"Bankverb. {n} Gültig bis",
-        ]
+    bank, more_bank = _bank_block(range(1, 6)), _bank_block(range(6, 11))
     return (
         "Konto",
         "Name (Adressattyp Unternehmen)",

@@ -7,6 +7,7 @@ the German message (4xx), nothing is logged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -106,48 +107,49 @@ def _file(export: service.ExportFile) -> Response:
     )
 
 
-@pages.post("/exports/datev", response_model=None)
-def datev_download(page: PageDep, form: FormDep) -> Response:
-    values = _period_form(form)
+def _deliver(
+    page: Page, values: dict[str, str], make: Callable[[], service.ExportFile]
+) -> Response:
+    """The file, or the page again with the German message (nothing logged)."""
     try:
-        export = export_datev(
+        return _file(make())
+    except BelegwerkError as exc:
+        return page.fail(TEMPLATE, exc, lambda: _context(page, values, checks=False))
+
+
+def _period_export(page: Page, form: Any, export: service.PeriodExport) -> Response:
+    values = _period_form(form)
+    return _deliver(
+        page,
+        values,
+        lambda: export(
             page.session,
             page.tenant_id,
             parse_day(values["from"], "from"),
             parse_day(values["to"], "to"),
             actor=page.actor,
             confirm_warnings=checkbox(form, "confirm_warnings"),
-        )
-    except BelegwerkError as exc:
-        return page.fail(TEMPLATE, exc, lambda: _context(page, values, checks=False))
-    return _file(export)
+        ),
+    )
+
+
+@pages.post("/exports/datev", response_model=None)
+def datev_download(page: PageDep, form: FormDep) -> Response:
+    return _period_export(page, form, export_datev)
 
 
 @pages.post("/exports/agenda", response_model=None)
 def agenda_download(page: PageDep, form: FormDep) -> Response:
-    values = _period_form(form)
-    try:
-        export = export_agenda(
-            page.session,
-            page.tenant_id,
-            parse_day(values["from"], "from"),
-            parse_day(values["to"], "to"),
-            actor=page.actor,
-            confirm_warnings=checkbox(form, "confirm_warnings"),
-        )
-    except BelegwerkError as exc:
-        return page.fail(TEMPLATE, exc, lambda: _context(page, values, checks=False))
-    return _file(export)
+    return _period_export(page, form, export_agenda)
 
 
 @pages.post("/exports/datev/parties", response_model=None)
 def parties_download(page: PageDep, form: FormDep) -> Response:
-    values = _period_form(form)
-    try:
-        export = export_parties(page.session, page.tenant_id, actor=page.actor)
-    except BelegwerkError as exc:
-        return page.fail(TEMPLATE, exc, lambda: _context(page, values, checks=False))
-    return _file(export)
+    return _deliver(
+        page,
+        _period_form(form),
+        lambda: export_parties(page.session, page.tenant_id, actor=page.actor),
+    )
 
 
 @pages.post("/exports/gdpdu", response_model=None)

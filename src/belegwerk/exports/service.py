@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -112,6 +112,21 @@ class ExportFile:
     records: int
     log_id: int
     findings: list[Finding]
+
+
+class PeriodExport(Protocol):
+    """The shape of the period exports (DATEV, AGENDA), so every edge calls them alike."""
+
+    def __call__(
+        self,
+        session: Session,
+        tenant_id: int,
+        start: date,
+        end: date,
+        *,
+        actor: str = ...,
+        confirm_warnings: bool = ...,
+    ) -> ExportFile: ...
 
 
 # --------------------------------------------------------------------------- settings
