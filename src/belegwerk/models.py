@@ -5,6 +5,7 @@ from belegwerk.books import models as books_models
 from belegwerk.core import audit, documents
 from belegwerk.core.db import Base
 from belegwerk.exports import models as exports_models
+from belegwerk.tax import models as tax_models
 from belegwerk.tenancy import models as tenancy_models
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "books_models",
     "documents",
     "exports_models",
+    "tax_models",
     "tenancy_models",
 ]

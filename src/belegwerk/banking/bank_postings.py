@@ -39,7 +39,9 @@ from sqlalchemy.orm import Session, aliased
 from belegwerk.banking.accounts import ledger_account
 from belegwerk.banking.models import BankAccount, BankTransaction, Classification, PaymentMatch
 from belegwerk.books import journal
+from belegwerk.books import vat_treatment as vt
 from belegwerk.books.categories import (
+    RATE_BOUND_REVENUE,
     account_for,
     category_by_key,
     get_category,
@@ -49,7 +51,7 @@ from belegwerk.books.models import Category, Payment, Posting
 from belegwerk.books.vat import allowed_rates
 from belegwerk.core.errors import ValidationFailed
 from belegwerk.core.i18n import _
-from belegwerk.core.money import ZERO, split_gross
+from belegwerk.core.money import ZERO, split_gross, vat_from_net
 from belegwerk.core.types import utcnow
 from belegwerk.tenancy.service import get_company
 
@@ -75,6 +77,7 @@ class LineFacts:
     amount: Decimal  # signed, money in positive
     currency: str
     text: str
+    country: str = ""  # the counterparty's country, from its IBAN where known
 
     @classmethod
     def of(cls, tx: BankTransaction) -> LineFacts:
@@ -85,7 +88,14 @@ class LineFacts:
             amount=tx.amount,
             currency=tx.currency,
             text=posting_text(tx.counterparty_name, tx.purpose, tx.booking_text),
+            country=iban_country(tx.counterparty_iban),
         )
+
+
+def iban_country(iban: str | None) -> str:
+    """The country of an IBAN (its first two letters), or empty."""
+    prefix = (iban or "").strip()[:2].upper()
+    return prefix if prefix.isalpha() and len(prefix) == 2 else ""
 
 
 def posting_text(name: str, purpose: str, booking_text: str) -> str:
@@ -151,9 +161,20 @@ class PostingContext:
     # ----------------------------------------------------------------------- lines
 
     def lines(
-        self, facts: LineFacts, usage: str, category_id: int | None, linked: Decimal = ZERO
+        self,
+        facts: LineFacts,
+        usage: str,
+        category_id: int | None,
+        linked: Decimal = ZERO,
+        vat_category: str = vt.STANDARD,
+        vat_country: str = "",
     ) -> list[journal.Line]:
-        """The postings a decision produces; raises when it cannot be booked."""
+        """The postings a decision produces; raises when it cannot be booked.
+
+        ``vat_category`` is the EN 16931 code of the payment: S books the category's VAT
+        rate, E/Z/O book no VAT, AE books a reverse-charge purchase (the bank amount is the
+        net; the tax is self-assessed) or a tax-free sale under reverse charge.
+        """
         if usage == "private" or (usage == "business" and category_id is None):
             return []
         amount = abs(facts.amount) - linked
@@ -175,12 +196,28 @@ class PostingContext:
         category = self.category(category_id)
         if category.kind in ("private", "transfer"):
             return [self._move(facts, category, bank, amount, incoming)]
+        code = vt.normalize_code(vat_category or vt.STANDARD, "vat_category", vt.BANK_CODES)
+        country = vt.country_of(vat_country or facts.country)
+        sale = category.kind == "revenue"
         rate = (
-            ZERO if self.small_business else _rate_on(category.default_vat_rate, facts.booking_date)
+            _rate_on(category.default_vat_rate, facts.booking_date)
+            if code == vt.STANDARD and not self.small_business
+            else ZERO
+        )
+        if code == vt.STANDARD and rate == 0:
+            code = vt.EXEMPT
+        resolved = vt.resolve(
+            "out" if sale else "in", code, country, small_business=self.small_business and sale
         )
         net, vat = split_gross(amount, rate)
-        if category.kind == "revenue":
-            category = revenue_category_for_rate(self.session, category, rate, self.small_business)
+        if sale:
+            dedicated = vt.revenue_category_key(resolved.treatment, country)
+            if dedicated is not None and category.key in RATE_BOUND_REVENUE:
+                category = self.by_key(dedicated)
+            else:
+                category = revenue_category_for_rate(
+                    self.session, category, rate, self.small_business
+                )
             line = journal.sale_line(
                 self.chart,
                 posting_date=facts.booking_date,
@@ -193,8 +230,14 @@ class PostingContext:
                 voucher=voucher(facts.id),
                 text=facts.text,
                 category_id=category.id,
+                vat_treatment=resolved.treatment,
             )
             return [line if incoming else _mirror(line)]
+        if resolved.self_assessed:
+            return [
+                ln if not incoming else _mirror(ln)
+                for ln in self._self_assessed(facts, category, bank, amount, resolved.treatment)
+            ]
         deductible = category.input_vat_deductible and not self.small_business and rate > 0
         line = journal.purchase_line(
             self.chart,
@@ -209,8 +252,53 @@ class PostingContext:
             voucher=voucher(facts.id),
             text=facts.text,
             category_id=category.id,
+            vat_treatment=resolved.treatment,
         )
         return [_mirror(line) if incoming else line]
+
+    def _self_assessed(
+        self, facts: LineFacts, category: Category, bank: str, amount: Decimal, treatment: str
+    ) -> list[journal.Line]:
+        """A reverse-charge purchase paid from the bank: the paid amount is the net, the
+        recipient owes the tax (and deducts it, unless a small business)."""
+        rate = vt.self_assessment_rate(category.default_vat_rate, facts.booking_date)
+        deductible = category.input_vat_deductible and not self.small_business
+        expense = self.account_of(category)
+        base = journal.purchase_line(
+            self.chart,
+            posting_date=facts.booking_date,
+            money_account=bank,
+            expense_account=expense,
+            gross=amount,
+            net=amount,
+            vat=ZERO,
+            rate=ZERO,
+            deductible=deductible,
+            voucher=voucher(facts.id),
+            text=facts.text,
+            category_id=category.id,
+            vat_treatment=treatment,
+        )
+        base = dataclasses.replace(
+            base, tax_rate=rate, tax_key=vt.datev_tax_key(treatment, rate, deductible)
+        )
+        tax = vat_from_net(amount, rate)
+        if not tax:
+            return [base]
+        return [
+            base,
+            journal.self_assessed_line(
+                self.chart,
+                posting_date=facts.booking_date,
+                expense_account=expense,
+                tax=tax,
+                rate=rate,
+                treatment=treatment,
+                deductible=deductible,
+                voucher=voucher(facts.id),
+                text=facts.text,
+            ),
+        ]
 
     def _move(
         self, facts: LineFacts, category: Category, bank: str, amount: Decimal, incoming: bool
@@ -306,6 +394,8 @@ def reverse_open(session: Session, tenant_id: int, facts: LineFacts) -> int:
                 "tax_rate": p.tax_rate,
                 "tax_account": p.tax_account,
                 "tax_key": p.tax_key,
+                "vat_treatment": p.vat_treatment,
+                "self_assessed": p.self_assessed,
                 "voucher": voucher(facts.id),
                 "category_id": p.category_id,
                 "text": f"Storno {p.text}"[: journal.TEXT_MAX],
@@ -354,7 +444,9 @@ def repost(
     lines: list[journal.Line] = []
     if cls is not None and cls.confirmed:
         linked = linked_amounts(session, tenant_id, [tx.id])[tx.id]
-        lines = ctx.lines(facts, cls.usage, cls.category_id, linked)
+        lines = ctx.lines(
+            facts, cls.usage, cls.category_id, linked, cls.vat_category, cls.vat_country
+        )
     written = reverse_open(session, tenant_id, facts)
     post_lines(session, tenant_id, tx.id, lines)
     return written + len(lines)

@@ -64,6 +64,7 @@ from belegwerk.banking.rules import (
     rule_set,
 )
 from belegwerk.books import journal
+from belegwerk.books import vat_treatment as vt
 from belegwerk.books.models import Category
 from belegwerk.core import bulk
 from belegwerk.core.audit import audit_writer
@@ -494,6 +495,8 @@ def snapshot(c: Classification) -> dict[str, Any]:
         "transaction_id": c.transaction_id,
         "usage": c.usage,
         "category_id": c.category_id,
+        "vat_category": c.vat_category,
+        "vat_country": c.vat_country,
         "source": c.source,
         "confidence": c.confidence,
         "rule_id": c.rule_id,
@@ -556,11 +559,24 @@ def decide(
     usage: str,
     category_id: int | None = None,
     actor: str = "local",
+    vat_category: str | None = None,
+    vat_country: str | None = None,
 ) -> Classification:
     """Set or change the decision for a line (confirmed, source ``user``).
 
-    A change of a booked decision reverses the line's postings and books the new ones.
+    ``vat_category`` (EN 16931 code, default S) and ``vat_country`` (default: from the
+    counterparty IBAN) say how the VAT is treated, e.g. AE for a foreign supplier's
+    reverse-charge service. A change of a booked decision reverses the line's postings and
+    books the new ones.
     """
+    code = vt.normalize_code(vat_category or vt.STANDARD, "vat_category", vt.BANK_CODES)
+    country = (vat_country or "").strip().upper()
+    if country and (len(country) != 2 or not country.isalpha()):
+        raise ValidationFailed(
+            "bank.invalid_country",
+            _("The country must be a two-letter ISO code (e.g. IE)."),
+            [{"field": "vat_country", "value": vat_country}],
+        )
     tx = get_transaction(session, tenant_id, transaction_id)
     account = session.get(BankAccount, tx.account_id)
     assert account is not None
@@ -573,6 +589,8 @@ def decide(
         and existing.confirmed
         and existing.usage == usage
         and existing.category_id == category_id
+        and existing.vat_category == code
+        and existing.vat_country == country
     ):
         return existing
     before = snapshot(existing) if existing is not None else None
@@ -585,10 +603,13 @@ def decide(
             _("This line pays an invoice; undo the link before marking it as private."),
             [{"field": "usage", "value": usage, "transaction_id": tx.id}],
         )
-    lines = ctx.lines(facts, usage, category_id, linked)  # raises before anything is written
+    # raises before anything is written
+    lines = ctx.lines(facts, usage, category_id, linked, code, country)
     cls = existing or Classification(tenant_id=tenant_id, transaction_id=tx.id)
     cls.usage = usage
     cls.category_id = category_id
+    cls.vat_category = code
+    cls.vat_country = country
     cls.source = "user"
     cls.confidence = ONE
     cls.rule_id = None

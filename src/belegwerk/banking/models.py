@@ -131,6 +131,11 @@ class Classification(Base):
     transaction_id: Mapped[int] = mapped_column(ForeignKey("bank_transactions.id"), unique=True)
     usage: Mapped[str] = mapped_column(String(20))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    # EN 16931 VAT category of the payment (S, Z, E, AE, O): AE for a foreign supplier's
+    # reverse-charge service paid from the bank without an invoice in the books (Google Ads …).
+    vat_category: Mapped[str] = mapped_column(String(2), default="S", server_default="S")
+    # The supplier's country where it matters (AE); empty = from the counterparty IBAN.
+    vat_country: Mapped[str] = mapped_column(String(2), default="", server_default="")
     # Where the answer came from: user | rule | memory | keyword | classifier
     source: Mapped[str] = mapped_column(String(12), default="user")
     confidence: Mapped[Decimal] = mapped_column(Scaled(4), default=Decimal(1))

@@ -15,6 +15,17 @@ ACCOUNTS: dict[str, dict[str, str]] = {
         "input_vat_19": "1576",
         "output_vat_7": "1771",
         "output_vat_19": "1776",
+        # § 13b and intra-community acquisition (DATEV SKR03 account names checked against
+        # public chart listings: 1577/1787 "... nach § 13b UStG 19 %", 1578/1785 without rate,
+        # 1574/1774 "... aus innergemeinschaftlichem Erwerb 19 %", 1572/1772 without rate).
+        "rc_input_19": "1577",
+        "rc_input_7": "1578",
+        "rc_output_19": "1787",
+        "rc_output_7": "1785",
+        "ic_input_19": "1574",
+        "ic_input_7": "1572",
+        "ic_output_19": "1774",
+        "ic_output_7": "1772",
     },
     "skr04": {
         "cash": "1600",
@@ -26,6 +37,15 @@ ACCOUNTS: dict[str, dict[str, str]] = {
         "input_vat_19": "1406",
         "output_vat_7": "3801",
         "output_vat_19": "3806",
+        # SKR04: 1407/1408 and 3837/3835 (§ 13b), 1404/1402 and 3804/3802 (acquisitions).
+        "rc_input_19": "1407",
+        "rc_input_7": "1408",
+        "rc_output_19": "3837",
+        "rc_output_7": "3835",
+        "ic_input_19": "1404",
+        "ic_input_7": "1402",
+        "ic_output_19": "3804",
+        "ic_output_7": "3802",
     },
 }
 
@@ -43,3 +63,9 @@ def vat_account(chart: str, rate: Decimal, *, output: bool) -> str | None:
         return None
     suffix = "19" if rate >= 16 else "7"
     return ACCOUNTS[chart][f"{'output' if output else 'input'}_vat_{suffix}"]
+
+
+def self_assessed_account(chart: str, kind: str, rate: Decimal, *, output: bool) -> str:
+    """Tax account of self-assessed VAT; ``kind`` is ``rc`` (§ 13b) or ``ic`` (acquisition)."""
+    suffix = "19" if rate >= 16 else "7"
+    return ACCOUNTS[chart][f"{kind}_{'output' if output else 'input'}_{suffix}"]

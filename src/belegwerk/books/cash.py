@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from belegwerk.books import accounts, journal, numbers
+from belegwerk.books import vat_treatment as vt
 from belegwerk.books.categories import account_for, get_category, revenue_category_for_rate
 from belegwerk.books.models import CashBook, CashEntry, Category, DailyClosing
 from belegwerk.books.vat import check_rate, parse_rate
@@ -74,6 +75,7 @@ class CashEntryInput:
     net: Decimal | str | None = None
     vat: Decimal | str | None = None
     gross: Decimal | str | None = None
+    vat_category: str | None = None  # EN 16931 code: S, Z, E or O; default from the rate
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,22 @@ def _prepare(
             rate,
         )
     rate = check_rate(rate, data.entry_date)
+    code_default = vt.default_code(rate, small_business=ctx.small_business and not private)
+    code = (
+        vt.normalize_code(data.vat_category, "vat_category", vt.CASH_CODES)
+        if data.vat_category
+        else code_default
+    )
+    if private:
+        code = vt.OUT_OF_SCOPE if code == vt.EXEMPT and not data.vat_category else code
+    vt.check_rate_fits(code, rate, "vat_rate")
+    if ctx.small_business and data.direction == "income" and not private and code != vt.EXEMPT:
+        raise _fail(
+            "vat.small_business_exempt",
+            _("Sales of a small business (§ 19 UStG) are tax-exempt: use the VAT treatment E."),
+            "vat_category",
+            code,
+        )
     if data.direction == "income" and not private and not settles_invoice:
         category = revenue_category_for_rate(session, category, rate, ctx.small_business)
     net, vat, gross = _amounts(data, rate, ctx.small_business)
@@ -405,6 +423,7 @@ def _prepare(
         "vat": vat,
         "gross": gross,
         "input_vat_deductible": deductible,
+        "vat_category": code,
     }
     return _Prepared(values=values, category=category, private=private)
 
@@ -465,6 +484,12 @@ def _lines(
                 category_id=category.id,
             )
         ]
+    treatment = vt.resolve(
+        "out" if income else "in",
+        v["vat_category"],
+        vt.HOME,
+        small_business=ctx.small_business and income,
+    ).treatment
     if income:
         return [
             journal.sale_line(
@@ -479,6 +504,7 @@ def _lines(
                 voucher=voucher,
                 text=text,
                 category_id=category.id,
+                vat_treatment=treatment,
             )
         ]
     return [
@@ -495,6 +521,7 @@ def _lines(
             voucher=voucher,
             text=text,
             category_id=category.id,
+            vat_treatment=treatment,
         )
     ]
 
@@ -594,6 +621,7 @@ def snapshot(entry: CashEntry) -> dict[str, Any]:
         "vat": entry.vat,
         "gross": entry.gross,
         "input_vat_deductible": entry.input_vat_deductible,
+        "vat_category": entry.vat_category,
         "reverses_id": entry.reverses_id,
         "invoice_id": entry.invoice_id,
         "payment_id": entry.payment_id,
@@ -715,6 +743,7 @@ _AUDIT_KEYS = (
     "vat",
     "gross",
     "input_vat_deductible",
+    "vat_category",
     "reverses_id",
     "invoice_id",
     "payment_id",
@@ -836,6 +865,7 @@ def reverse_cash_entry(
         vat=original.vat,
         gross=original.gross,
         input_vat_deductible=original.input_vat_deductible,
+        vat_category=original.vat_category,
         reverses_id=original.id,
         reversal_reason=text,
         invoice_id=original.invoice_id,

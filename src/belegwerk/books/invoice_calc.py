@@ -74,6 +74,7 @@ class LineInput:
     vat_rate: Decimal
     unit: str = "C62"
     category_id: int | None = None
+    vat_category: str = ""  # EN 16931 VAT category code (UNCL5305); "" = from the rate
 
 
 @dataclass(frozen=True)
@@ -85,16 +86,19 @@ class LineAmounts:
 
 @dataclass(frozen=True)
 class RateTotal:
+    """One VAT breakdown group (EN 16931 BG-23): rate and category."""
+
     rate: Decimal
     net: Decimal
     vat: Decimal
     gross: Decimal
+    category: str = "S"
 
 
 @dataclass(frozen=True)
 class Computation:
     lines: tuple[LineAmounts, ...]
-    rates: tuple[RateTotal, ...]  # highest rate first
+    rates: tuple[RateTotal, ...]  # highest rate first, then by category
     net: Decimal
     vat: Decimal
     gross: Decimal
@@ -113,21 +117,21 @@ def distribute(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
 
 
 def compute(lines: Sequence[LineInput], price_mode: str = "net") -> Computation:
-    """Line, per-rate and invoice totals.
+    """Line, per-group and invoice totals; a group is one (VAT category, rate) pair.
 
-    Net mode: per rate, VAT = round(Σ line nets × rate); gross = net + VAT.
-    Gross mode: per rate, net = round(Σ line grosses / (1 + rate)); VAT = gross − net.
+    Net mode: per group, VAT = round(Σ line nets × rate); gross = net + VAT.
+    Gross mode: per group, net = round(Σ line grosses / (1 + rate)); VAT = gross − net.
     """
     if price_mode not in PRICE_MODES:
         raise ValueError(price_mode)
     bases = [line_base(ln.quantity, ln.unit_price) for ln in lines]
-    by_rate: dict[Decimal, list[int]] = {}
+    by_rate: dict[tuple[Decimal, str], list[int]] = {}
     for i, ln in enumerate(lines):
-        by_rate.setdefault(ln.vat_rate.quantize(CENT), []).append(i)
+        by_rate.setdefault((ln.vat_rate.quantize(CENT), ln.vat_category), []).append(i)
     amounts: list[LineAmounts | None] = [None] * len(lines)
     rates: list[RateTotal] = []
-    for rate in sorted(by_rate, reverse=True):
-        idx = by_rate[rate]
+    for rate, category in sorted(by_rate, key=lambda k: (-k[0], k[1])):
+        idx = by_rate[(rate, category)]
         base_sum = sum((bases[i] for i in idx), ZERO)
         if price_mode == "net":
             net, vat = base_sum, vat_from_net(base_sum, rate)
@@ -141,7 +145,7 @@ def compute(lines: Sequence[LineInput], price_mode: str = "net") -> Computation:
             shares = distribute(net, [bases[i] for i in idx])
             for i, share in zip(idx, shares, strict=True):
                 amounts[i] = LineAmounts(net=share, vat=bases[i] - share, gross=bases[i])
-        rates.append(RateTotal(rate=rate, net=net, vat=vat, gross=gross))
+        rates.append(RateTotal(rate=rate, net=net, vat=vat, gross=gross, category=category))
     return Computation(
         lines=tuple(a for a in amounts if a is not None),
         rates=tuple(rates),

@@ -9,7 +9,7 @@ if wanted, a new draft that ``replaces`` the original.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,7 +29,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from belegwerk.books import accounts, journal
-from belegwerk.books.categories import account_for, category_by_key, revenue_category_for_rate
+from belegwerk.books import vat_treatment as vt
+from belegwerk.books.categories import (
+    RATE_BOUND_REVENUE,
+    account_for,
+    category_by_key,
+    revenue_category_for_rate,
+)
 from belegwerk.books.invoice_calc import (
     PRICE_MODES,
     Computation,
@@ -56,13 +62,13 @@ from belegwerk.core.dates import check_not_far_future, require_reason, today
 from belegwerk.core.db import owned_row
 from belegwerk.core.errors import Conflict, ValidationFailed
 from belegwerk.core.i18n import _
-from belegwerk.core.money import ZERO, parse_money
+from belegwerk.core.money import ZERO, parse_money, vat_from_net
 from belegwerk.core.types import utcnow
 from belegwerk.tenancy.models import Company
 from belegwerk.tenancy.service import get_company
 
 # Legal wording the outgoing invoice of a Kleinunternehmer must carry; German by law, not gettext.
-SMALL_BUSINESS_NOTE = "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet."
+SMALL_BUSINESS_NOTE = vt.SMALL_BUSINESS_REASON
 # Printed on a Stornorechnung; German document text like the §19 note.
 REVERSAL_NOTE = "Stornorechnung zu Rechnung {number} vom {date}"
 
@@ -101,6 +107,17 @@ class InvoiceInput:
     expected_net: Decimal | None = None
     expected_vat: Decimal | None = None
     expected_gross: Decimal | None = None
+    # BT-121 / BT-120 per VAT category code: (reason code, reason text); defaults by law.
+    exemptions: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PartyFacts:
+    """What the VAT treatment needs of the other party."""
+
+    name: str | None = None
+    country: str = vt.HOME
+    vat_id: str = ""
 
 
 # --------------------------------------------------------------------------- validation
@@ -169,18 +186,21 @@ def _is_small_business(company: Company, direction: str) -> bool:
     return company.vat_regime == "small_business" and direction == "out"
 
 
-def _check_party(session: Session, tenant_id: int, party_id: int | None) -> None:
+def _check_party(session: Session, tenant_id: int, party_id: int | None) -> PartyFacts:
     if party_id is None:
-        return
-    found = session.scalar(
-        select(Party.id).where(Party.id == party_id, Party.tenant_id == tenant_id)
-    )
+        return PartyFacts()
+    found = session.execute(
+        select(Party.name, Party.country, Party.vat_id).where(
+            Party.id == party_id, Party.tenant_id == tenant_id
+        )
+    ).first()
     if found is None:
         raise ValidationFailed(
             "party.not_found",
             _("Unknown customer or supplier: {id}").format(id=party_id),
             [{"field": "party_id", "value": party_id}],
         )
+    return PartyFacts(name=found[0], country=vt.country_of(found[1]), vat_id=found[2] or "")
 
 
 def _clean_line(
@@ -191,6 +211,7 @@ def _clean_line(
     direction: str,
     small_business: bool,
     cats: CategoryResolver,
+    party: PartyFacts,
 ) -> LineInput:
     prefix = f"lines[{index}]"
     description = (line.description or "").strip()
@@ -220,6 +241,31 @@ def _clean_line(
             _("As a small business (§ 19 UStG) you must not charge VAT; use 0 %."),
             [{"field": f"{prefix}.vat_rate", "value": str(rate)}],
         )
+    code_field = f"{prefix}.vat_category"
+    code = (
+        vt.normalize_code(line.vat_category, code_field)
+        if line.vat_category
+        else vt.default_code(rate, small_business=small_business)
+    )
+    if small_business and code != vt.EXEMPT:
+        raise ValidationFailed(
+            "vat.small_business_exempt",
+            _("Sales of a small business (§ 19 UStG) are tax-exempt: use the VAT treatment E."),
+            [{"field": code_field, "value": code}],
+        )
+    vt.check_rate_fits(code, rate, f"{prefix}.vat_rate")
+    resolved = vt.resolve(
+        direction, code, party.country, small_business=small_business, field=code_field
+    )
+    if resolved.treatment == vt.OUT_IC_SUPPLY and not party.vat_id:
+        raise ValidationFailed(
+            "vat.ic_needs_vat_id",
+            _(
+                "An intra-community supply is tax-free only to a customer with a VAT "
+                "identification number; enter the customer's USt-IdNr."
+            ),
+            [{"field": code_field, "value": code}],
+        )
     if line.category_id is not None:
         category = cats.get(line.category_id, f"{prefix}.category_id")
         if category.kind not in CATEGORY_KINDS[direction]:
@@ -229,9 +275,13 @@ def _clean_line(
                 [{"field": f"{prefix}.category_id", "value": line.category_id}],
             )
     category_id = line.category_id
-    if category_id is not None and direction == "out":
-        chosen = cats.get(category_id, f"{prefix}.category_id")
-        category_id = revenue_category_for_rate(cats.session, chosen, rate, small_business).id
+    if direction == "out":
+        dedicated = vt.revenue_category_key(resolved.treatment, party.country)
+        chosen = cats.get(category_id, f"{prefix}.category_id") if category_id else None
+        if dedicated and (chosen is None or chosen.key in RATE_BOUND_REVENUE):
+            category_id = cats.by_key(dedicated).id
+        elif chosen is not None:
+            category_id = revenue_category_for_rate(cats.session, chosen, rate, small_business).id
     return LineInput(
         description=description,
         quantity=quantity,
@@ -239,6 +289,7 @@ def _clean_line(
         vat_rate=rate,
         unit=unit,
         category_id=category_id,
+        vat_category=code,
     )
 
 
@@ -250,8 +301,9 @@ def _validate(
     cats: CategoryResolver,
     *,
     check_party: bool = True,
-) -> tuple[Computation, list[LineInput]]:
-    """Check everything a user can get wrong; return the computation and the cleaned lines."""
+    party_facts: PartyFacts | None = None,
+) -> Checked:
+    """Check everything a user can get wrong; return computation, cleaned lines, exemptions."""
     if data.direction not in DIRECTIONS:
         raise ValidationFailed(
             "invoice.invalid_direction",
@@ -283,8 +335,21 @@ def _validate(
         )
     supply = data.supply_date or data.issue_date
     small = _is_small_business(company, data.direction)
+    party = (
+        _check_party(session, tenant_id, data.party_id)
+        if check_party
+        else (party_facts or PartyFacts())
+    )
     lines = [
-        _clean_line(ln, i, supply=supply, direction=data.direction, small_business=small, cats=cats)
+        _clean_line(
+            ln,
+            i,
+            supply=supply,
+            direction=data.direction,
+            small_business=small,
+            cats=cats,
+            party=party,
+        )
         for i, ln in enumerate(data.lines)
     ]
     result = compute(lines, data.price_mode)
@@ -298,9 +363,39 @@ def _validate(
         )
     ]
     check_expected(result, *expected)
-    if check_party:
-        _check_party(session, tenant_id, data.party_id)
-    return result, lines
+    return Checked(result, lines, _exemptions(data, result, small), party)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A validated invoice: computation, cleaned lines, BT-120/121 per category, party."""
+
+    result: Computation
+    lines: list[LineInput]
+    exemptions: dict[str, tuple[str, str]]
+    party: PartyFacts
+
+
+def _exemptions(
+    data: InvoiceInput, result: Computation, small_business: bool
+) -> dict[str, tuple[str, str]]:
+    """BT-120/121 per VAT category of the invoice: as entered, else the legal default; an
+    outgoing exempt invoice of a regular business must name its exemption."""
+    out: dict[str, tuple[str, str]] = {}
+    for code in {r.category for r in result.rates}:
+        given_code, given_text = data.exemptions.get(code, ("", ""))
+        if data.direction == "in":
+            out[code] = ((given_code or "").strip(), (given_text or "").strip())
+            continue
+        text, reason_code = vt.exemption(
+            code,
+            given_text,
+            given_code,
+            small_business=small_business,
+            field=f"exemptions.{code}",
+        )
+        out[code] = (reason_code, text)
+    return out
 
 
 def _with_note(note: str, small_business: bool) -> str:
@@ -326,6 +421,7 @@ def _line_rows(
             "unit": ln.unit,
             "unit_price": ln.unit_price,
             "vat_rate": ln.vat_rate,
+            "vat_category": ln.vat_category,
             "category_id": ln.category_id,
             "net": a.net,
             "vat": a.vat,
@@ -335,12 +431,20 @@ def _line_rows(
     ]
 
 
-def _tax_rows(tenant_id: int, invoice_id: int, result: Computation) -> list[dict[str, Any]]:
+def _tax_rows(
+    tenant_id: int,
+    invoice_id: int,
+    result: Computation,
+    exemptions: Mapping[str, tuple[str, str]],
+) -> list[dict[str, Any]]:
     return [
         {
             "tenant_id": tenant_id,
             "invoice_id": invoice_id,
             "vat_rate": r.rate,
+            "vat_category": r.category,
+            "exemption_reason_code": exemptions.get(r.category, ("", ""))[0],
+            "exemption_reason": exemptions.get(r.category, ("", ""))[1],
             "net": r.net,
             "vat": r.vat,
             "gross": r.gross,
@@ -355,11 +459,12 @@ def _write_lines(
     invoice_id: int,
     lines: Sequence[LineInput],
     result: Computation,
+    exemptions: Mapping[str, tuple[str, str]],
 ) -> None:
     rows = _line_rows(tenant_id, invoice_id, lines, result.lines)
     if rows:
         session.execute(insert(InvoiceLine), rows)
-    taxes = _tax_rows(tenant_id, invoice_id, result)
+    taxes = _tax_rows(tenant_id, invoice_id, result, exemptions)
     if taxes:
         session.execute(insert(InvoiceTaxTotal), taxes)
 
@@ -439,7 +544,9 @@ def _require_draft(inv: Invoice) -> None:
         )
 
 
-def _input_from(inv: Invoice, lines: Sequence[InvoiceLine]) -> InvoiceInput:
+def _input_from(
+    inv: Invoice, lines: Sequence[InvoiceLine], totals: Sequence[InvoiceTaxTotal] = ()
+) -> InvoiceInput:
     return InvoiceInput(
         direction=inv.direction,
         issue_date=inv.issue_date,
@@ -451,9 +558,15 @@ def _input_from(inv: Invoice, lines: Sequence[InvoiceLine]) -> InvoiceInput:
                 vat_rate=ln.vat_rate,
                 unit=ln.unit,
                 category_id=ln.category_id,
+                vat_category=ln.vat_category,
             )
             for ln in lines
         ],
+        exemptions={
+            t.vat_category: (t.exemption_reason_code, t.exemption_reason)
+            for t in totals
+            if t.exemption_reason or t.exemption_reason_code
+        },
         price_mode=inv.price_mode,
         party_id=inv.party_id,
         supply_date=inv.supply_date,
@@ -463,7 +576,11 @@ def _input_from(inv: Invoice, lines: Sequence[InvoiceLine]) -> InvoiceInput:
     )
 
 
-def _snapshot(inv: Invoice, lines: Sequence[LineInput] | None = None) -> dict[str, Any]:
+def _snapshot(
+    inv: Invoice,
+    lines: Sequence[LineInput] | None = None,
+    exemptions: Mapping[str, tuple[str, str]] | None = None,
+) -> dict[str, Any]:
     snap: dict[str, Any] = {
         "direction": inv.direction,
         "kind": inv.kind,
@@ -491,10 +608,13 @@ def _snapshot(inv: Invoice, lines: Sequence[LineInput] | None = None) -> dict[st
                 "unit": ln.unit,
                 "unit_price": ln.unit_price,
                 "vat_rate": ln.vat_rate,
+                "vat_category": ln.vat_category,
                 "category_id": ln.category_id,
             }
             for ln in lines
         ]
+    if exemptions:
+        snap["exemptions"] = {k: list(v) for k, v in sorted(exemptions.items())}
     return snap
 
 
@@ -512,7 +632,8 @@ def create_draft(
     """A new draft: validated and computed, no number and no postings yet."""
     company = get_company(session, tenant_id)
     cats = CategoryResolver(session, tenant_id, company.chart)
-    result, lines = _validate(session, tenant_id, data, company, cats)
+    checked = _validate(session, tenant_id, data, company, cats)
+    result, lines = checked.result, checked.lines
     small = _is_small_business(company, data.direction)
     inv = Invoice(
         tenant_id=tenant_id,
@@ -524,10 +645,10 @@ def create_draft(
     _apply(inv, data, result, small)
     session.add(inv)
     session.flush()
-    _write_lines(session, tenant_id, inv.id, lines, result)
+    _write_lines(session, tenant_id, inv.id, lines, result, checked.exemptions)
     session.flush()
     audit_writer(session, tenant_id, actor).record(
-        "create", "invoice", inv.id, after=_snapshot(inv, lines)
+        "create", "invoice", inv.id, after=_snapshot(inv, lines, checked.exemptions)
     )
     return inv
 
@@ -540,15 +661,19 @@ def update_draft(
     _require_draft(inv)
     company = get_company(session, tenant_id)
     cats = CategoryResolver(session, tenant_id, company.chart)
-    result, lines = _validate(session, tenant_id, data, company, cats)
-    before = _snapshot(inv, _input_from(inv, invoice_lines(session, tenant_id, inv.id)).lines)
+    checked = _validate(session, tenant_id, data, company, cats)
+    result, lines = checked.result, checked.lines
+    old = _input_from(
+        inv, invoice_lines(session, tenant_id, inv.id), tax_totals(session, tenant_id, inv.id)
+    )
+    before = _snapshot(inv, old.lines, old.exemptions)
     _drop_lines(session, tenant_id, inv.id)
     _apply(inv, data, result, _is_small_business(company, data.direction))
     session.flush()
-    _write_lines(session, tenant_id, inv.id, lines, result)
+    _write_lines(session, tenant_id, inv.id, lines, result, checked.exemptions)
     session.flush()
     audit_writer(session, tenant_id, actor).record(
-        "update", "invoice", inv.id, before=before, after=_snapshot(inv, lines)
+        "update", "invoice", inv.id, before=before, after=_snapshot(inv, lines, checked.exemptions)
     )
     return inv
 
@@ -557,7 +682,10 @@ def delete_draft(session: Session, tenant_id: int, invoice_id: int, actor: str =
     """Drafts may be thrown away; a booked invoice only ever gets reversed."""
     inv = get_invoice(session, tenant_id, invoice_id, for_update=True)
     _require_draft(inv)
-    before = _snapshot(inv, _input_from(inv, invoice_lines(session, tenant_id, inv.id)).lines)
+    old = _input_from(
+        inv, invoice_lines(session, tenant_id, inv.id), tax_totals(session, tenant_id, inv.id)
+    )
+    before = _snapshot(inv, old.lines, old.exemptions)
     _drop_lines(session, tenant_id, inv.id)
     session.delete(inv)
     session.flush()
@@ -589,29 +717,40 @@ def _posting_lines(
     direction: str,
     small_business_tenant: bool,
     posting_date: date,
+    supply_date: date,
     voucher: str,
     text: str,
     lines: Sequence[LineInput],
     amounts: Sequence[LineAmounts],
+    country: str = vt.HOME,
 ) -> list[journal.Line]:
-    """One journal line per (category, rate): receivables→revenue, or expense→payables."""
+    """One journal line per (category, rate, VAT category): receivables→revenue, or
+    expense→payables; plus the self-assessed tax of reverse-charge and acquisition groups."""
     chart = cats.chart
-    groups: dict[tuple[int, Decimal], list[Decimal]] = {}
+    groups: dict[tuple[int, Decimal, str], list[Decimal]] = {}
     categories: dict[int, Category] = {}
     for ln, a in zip(lines, amounts, strict=True):
         category = cats.resolve(ln.category_id, ln.vat_rate, direction, small_business_tenant)
         categories[category.id] = category
-        sums = groups.setdefault((category.id, ln.vat_rate), [ZERO, ZERO, ZERO])
+        key = (category.id, ln.vat_rate, ln.vat_category)
+        sums = groups.setdefault(key, [ZERO, ZERO, ZERO])
         sums[0] += a.net
         sums[1] += a.vat
         sums[2] += a.gross
     out: list[journal.Line] = []
-    for (category_id, rate), (net, vat, gross) in groups.items():
+    for (category_id, rate, code), (net, vat, gross) in groups.items():
         if gross == 0:
             continue
         category = categories[category_id]
+        resolved = vt.resolve(
+            direction,
+            code,
+            country,
+            small_business=small_business_tenant and direction == "out",
+        )
         sign = 1 if gross > 0 else -1
         net, vat, gross = net * sign, vat * sign, gross * sign
+        extra: list[journal.Line] = []
         if direction == "out":
             line = journal.sale_line(
                 chart,
@@ -626,35 +765,55 @@ def _posting_lines(
                 text=text,
                 category_id=category_id,
             )
+            line = replace(line, vat_treatment=resolved.treatment)
         else:
+            deductible = not small_business_tenant and category.input_vat_deductible
+            expense = cats.account(category)
             line = journal.purchase_line(
                 chart,
                 posting_date=posting_date,
                 money_account=accounts.account(chart, "payables"),
-                expense_account=cats.account(category),
+                expense_account=expense,
                 gross=gross,
                 net=net,
                 vat=vat,
                 rate=rate,
-                deductible=not small_business_tenant and category.input_vat_deductible,
+                deductible=deductible,
                 voucher=voucher,
                 text=text,
                 category_id=category_id,
             )
-        if sign < 0:  # a net discount group: the posting runs the other way
-            line = replace(
-                line, debit_account=line.credit_account, credit_account=line.debit_account
-            )
+            line = replace(line, vat_treatment=resolved.treatment)
+            if resolved.self_assessed:
+                own_rate = vt.self_assessment_rate(category.default_vat_rate, supply_date)
+                tax = vat_from_net(net, own_rate)
+                line = replace(
+                    line,
+                    tax_rate=own_rate,
+                    tax_key=vt.datev_tax_key(resolved.treatment, own_rate, deductible),
+                )
+                if tax:
+                    extra.append(
+                        journal.self_assessed_line(
+                            chart,
+                            posting_date=posting_date,
+                            expense_account=expense,
+                            tax=tax,
+                            rate=own_rate,
+                            treatment=resolved.treatment,
+                            deductible=deductible,
+                            voucher=voucher,
+                            text=text,
+                        )
+                    )
+        if sign < 0:  # a net discount group: the postings run the other way
+            line, *extra = [
+                replace(x, debit_account=x.credit_account, credit_account=x.debit_account)
+                for x in (line, *extra)
+            ]
         out.append(line)
+        out.extend(extra)
     return out
-
-
-def _party_name(session: Session, tenant_id: int, party_id: int | None) -> str | None:
-    if party_id is None:
-        return None
-    return session.scalar(
-        select(Party.name).where(Party.id == party_id, Party.tenant_id == tenant_id)
-    )
 
 
 def book_invoice(
@@ -672,8 +831,9 @@ def book_invoice(
             _("An invoice needs at least one line before it can be booked."),
             [{"field": "lines"}],
         )
-    data = _input_from(inv, stored)
-    result, lines = _validate(session, tenant_id, data, company, cats)
+    data = _input_from(inv, stored, tax_totals(session, tenant_id, inv.id))
+    checked = _validate(session, tenant_id, data, company, cats)
+    result, lines = checked.result, checked.lines
     if inv.direction == "out" and inv.party_id is None:
         raise ValidationFailed(
             "invoice.party_required",
@@ -689,7 +849,7 @@ def book_invoice(
     small = _is_small_business(company, inv.direction)
     if (result.net, result.vat, result.gross) != (inv.net_total, inv.vat_total, inv.gross_total):
         _drop_lines(session, tenant_id, inv.id)  # computed by an older rule: store it afresh
-        _write_lines(session, tenant_id, inv.id, lines, result)
+        _write_lines(session, tenant_id, inv.id, lines, result, checked.exemptions)
     _apply(inv, data, result, small)
     inv.number = _assign_number(session, tenant_id, inv.direction, inv.issue_date.year)
     inv.status = "booked"
@@ -700,15 +860,17 @@ def book_invoice(
         direction=inv.direction,
         small_business_tenant=company.vat_regime == "small_business",
         posting_date=inv.issue_date,
+        supply_date=inv.supply_date or inv.issue_date,
         voucher=inv.number,
-        text=_posting_text(inv.number, _party_name(session, tenant_id, inv.party_id)),
+        text=_posting_text(inv.number, checked.party.name),
         lines=lines,
         amounts=result.lines,
+        country=checked.party.country,
     )
     journal.post(session, tenant_id, "invoice", inv.id, postings)
     session.flush()
     audit_writer(session, tenant_id, actor).record(
-        "book", "invoice", inv.id, after=_snapshot(inv, lines)
+        "book", "invoice", inv.id, after=_snapshot(inv, lines, checked.exemptions)
     )
     return inv
 
@@ -866,6 +1028,9 @@ def reverse_invoice(
             "tenant_id": tenant_id,
             "invoice_id": rev.id,
             "vat_rate": t.vat_rate,
+            "vat_category": t.vat_category,
+            "exemption_reason": t.exemption_reason,
+            "exemption_reason_code": t.exemption_reason_code,
             "net": t.net,
             "vat": t.vat,
             "gross": t.gross,
@@ -917,6 +1082,7 @@ _LINE_COPY = (
     "unit",
     "unit_price",
     "vat_rate",
+    "vat_category",
     "category_id",
     "net",
     "vat",
@@ -936,7 +1102,11 @@ def correct_invoice(
     """Reverse a booked invoice and return a new draft copy (``replaces_id``) for editing."""
     reverse_invoice(session, tenant_id, invoice_id, reason, actor, reversal_date=reversal_date)
     original = get_invoice(session, tenant_id, invoice_id)
-    data = _input_from(original, invoice_lines(session, tenant_id, invoice_id))
+    data = _input_from(
+        original,
+        invoice_lines(session, tenant_id, invoice_id),
+        tax_totals(session, tenant_id, invoice_id),
+    )
     data = replace(
         data,
         issue_date=reversal_date or today(),
@@ -1154,19 +1324,28 @@ def book_invoices_bulk(
     cats = CategoryResolver(session, tenant_id, company.chart)
     small_tenant = company.vat_regime == "small_business"
     party_ids = {d.party_id for d in drafts if d.party_id is not None}
-    parties: dict[int, str] = {}
+    parties: dict[int, PartyFacts] = {}
     for start in range(0, len(party_ids), _CHUNK):
         chunk = list(party_ids)[start : start + _CHUNK]
         found = session.execute(
-            select(Party.id, Party.name).where(Party.tenant_id == tenant_id, Party.id.in_(chunk))
+            select(Party.id, Party.name, Party.country, Party.vat_id).where(
+                Party.tenant_id == tenant_id, Party.id.in_(chunk)
+            )
         )
-        parties.update((pid, name) for pid, name in found)
-    checked: list[tuple[InvoiceInput, Computation, list[LineInput]]] = []
+        parties.update(
+            (pid, PartyFacts(name, vt.country_of(country), vat_id or ""))
+            for pid, name, country, vat_id in found
+        )
+    checked: list[tuple[InvoiceInput, Checked]] = []
     for i, data in enumerate(drafts):
         try:
-            result, lines = _validate(session, tenant_id, data, company, cats, check_party=False)
             if data.party_id is not None and data.party_id not in parties:
                 _check_party(session, tenant_id, data.party_id)
+            party = parties.get(data.party_id or 0, PartyFacts())
+            check = _validate(
+                session, tenant_id, data, company, cats, check_party=False, party_facts=party
+            )
+            result, lines = check.result, check.lines
             if data.direction == "out" and data.party_id is None:
                 raise ValidationFailed(
                     "invoice.party_required",
@@ -1182,11 +1361,11 @@ def book_invoices_bulk(
         except ValidationFailed as exc:
             exc.details = [{**d, "invoice_index": i} for d in exc.details] or [{"invoice_index": i}]
             raise
-        checked.append((data, result, lines))
+        checked.append((data, check))
 
     # gap-free numbers: one reservation per series
     wanted: dict[tuple[str, int], int] = {}
-    for data, _r, _l in checked:
+    for data, _c in checked:
         key = (data.direction, data.issue_date.year)
         wanted[key] = wanted.get(key, 0) + 1
     pools: dict[tuple[str, int], list[str]] = {}
@@ -1199,7 +1378,8 @@ def book_invoices_bulk(
     now = utcnow()
     numbers: list[str] = []
     invoice_rows: list[dict[str, Any]] = []
-    for data, result, _lines in checked:
+    for data, check in checked:
+        result = check.result
         number = pools[(data.direction, data.issue_date.year)].pop()
         numbers.append(number)
         small = _is_small_business(company, data.direction)
@@ -1238,20 +1418,21 @@ def book_invoices_bulk(
     tax_rows: list[dict[str, Any]] = []
     posting_rows: list[dict[str, object]] = []
     writer = audit_writer(session, tenant_id, actor)
-    for inv_id, number, (data, result, lines), row in zip(
-        ids, numbers, checked, invoice_rows, strict=True
-    ):
+    for inv_id, number, (data, check), row in zip(ids, numbers, checked, invoice_rows, strict=True):
+        result, lines = check.result, check.lines
         line_rows.extend(_line_rows(tenant_id, inv_id, lines, result.lines))
-        tax_rows.extend(_tax_rows(tenant_id, inv_id, result))
+        tax_rows.extend(_tax_rows(tenant_id, inv_id, result, check.exemptions))
         postings = _posting_lines(
             cats,
             direction=data.direction,
             small_business_tenant=small_tenant,
             posting_date=data.issue_date,
+            supply_date=data.supply_date or data.issue_date,
             voucher=number,
-            text=_posting_text(number, parties.get(data.party_id or 0)),
+            text=_posting_text(number, check.party.name),
             lines=lines,
             amounts=result.lines,
+            country=check.party.country,
         )
         posting_rows.extend(
             journal.posting_row(tenant_id, "invoice", inv_id, p) for p in postings if p.amount

@@ -43,6 +43,8 @@ class Line:
     text: str
     category_id: int | None = None
     tax_key: str = ""
+    vat_treatment: str = ""
+    self_assessed: bool = False
 
 
 def chart_of(session: Session, tenant_id: int) -> str:
@@ -68,6 +70,8 @@ def _row(tenant_id: int, source_type: str, source_id: int, line: Line) -> dict[s
         "tax_rate": line.tax_rate,
         "tax_account": line.tax_account,
         "tax_key": line.tax_key,
+        "vat_treatment": line.vat_treatment,
+        "self_assessed": line.self_assessed,
         "voucher": line.voucher[:VOUCHER_MAX],
         "category_id": line.category_id,
         "text": line.text[:TEXT_MAX],
@@ -137,6 +141,8 @@ def reverse(
                 "tax_rate": p.tax_rate,
                 "tax_account": p.tax_account,
                 "tax_key": p.tax_key,
+                "vat_treatment": p.vat_treatment,
+                "self_assessed": p.self_assessed,
                 "voucher": voucher[:VOUCHER_MAX],
                 "category_id": p.category_id,
                 "text": f"Storno {p.text}"[:TEXT_MAX],
@@ -163,6 +169,7 @@ def sale_line(
     voucher: str,
     text: str,
     category_id: int | None,
+    vat_treatment: str = "out_standard",
 ) -> Line:
     """Money (or receivable) in, revenue and output VAT out."""
     return Line(
@@ -177,6 +184,7 @@ def sale_line(
         voucher=voucher,
         text=text,
         category_id=category_id,
+        vat_treatment=vat_treatment,
     )
 
 
@@ -194,6 +202,7 @@ def purchase_line(
     voucher: str,
     text: str,
     category_id: int | None,
+    vat_treatment: str = "in_standard",
 ) -> Line:
     """Expense and input VAT in, money (or payable) out; non-deductible VAT stays in the cost."""
     if not deductible:
@@ -210,6 +219,7 @@ def purchase_line(
         voucher=voucher,
         text=text,
         category_id=category_id,
+        vat_treatment=vat_treatment,
     )
 
 
@@ -236,4 +246,36 @@ def transfer_line(
         voucher=voucher,
         text=text,
         category_id=category_id,
+    )
+
+
+def self_assessed_line(
+    chart: str,
+    *,
+    posting_date: date,
+    expense_account: str,
+    tax: Decimal,
+    rate: Decimal,
+    treatment: str,
+    deductible: bool,
+    voucher: str,
+    text: str,
+) -> Line:
+    """The tax a recipient owes under § 13b or on an intra-community acquisition: input VAT
+    (or, without deduction, the expense) against the matching output-VAT account."""
+    kind = "ic" if treatment == "in_ic_acquisition" else "rc"
+    input_account = accounts.self_assessed_account(chart, kind, rate, output=False)
+    return Line(
+        posting_date=posting_date,
+        debit_account=input_account if deductible else expense_account,
+        credit_account=accounts.self_assessed_account(chart, kind, rate, output=True),
+        amount=tax,
+        net_amount=ZERO,
+        tax_amount=tax,
+        tax_rate=rate,
+        tax_account=input_account if deductible else None,
+        voucher=voucher,
+        text=text,
+        vat_treatment=treatment,
+        self_assessed=True,
     )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -147,6 +148,8 @@ class InvoiceLine(Base):
     unit: Mapped[str] = mapped_column(String(20), default="C62")
     unit_price: Mapped[Decimal] = mapped_column(Scaled(4))
     vat_rate: Mapped[Decimal] = mapped_column(Rate())
+    # EN 16931 VAT category code (UNCL5305: S, Z, E, AE, K, G, O, L, M), BT-151.
+    vat_category: Mapped[str] = mapped_column(String(2), default="S", server_default="S")
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     net: Mapped[Decimal] = mapped_column(Money())
     vat: Mapped[Decimal] = mapped_column(Money())
@@ -154,15 +157,20 @@ class InvoiceLine(Base):
 
 
 class InvoiceTaxTotal(Base):
-    """Per-rate totals of an invoice; VAT is rounded once per rate, not per line."""
+    """Per-rate and VAT-category totals of an invoice (EN 16931 VAT breakdown, BG-23); VAT is
+    rounded once per group, not per line."""
 
     __tablename__ = "invoice_tax_totals"
-    __table_args__ = (UniqueConstraint("invoice_id", "vat_rate"),)
+    __table_args__ = (UniqueConstraint("invoice_id", "vat_category", "vat_rate"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
     vat_rate: Mapped[Decimal] = mapped_column(Rate())
+    vat_category: Mapped[str] = mapped_column(String(2), default="S", server_default="S")
+    # BT-120 / BT-121: why no VAT is charged (required for E, AE, K, G, O).
+    exemption_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    exemption_reason_code: Mapped[str] = mapped_column(String(30), default="", server_default="")
     net: Mapped[Decimal] = mapped_column(Money())
     vat: Mapped[Decimal] = mapped_column(Money())
     gross: Mapped[Decimal] = mapped_column(Money())
@@ -238,6 +246,8 @@ class CashEntry(Base):
     vat: Mapped[Decimal] = mapped_column(Money())
     gross: Mapped[Decimal] = mapped_column(Money())
     input_vat_deductible: Mapped[bool] = mapped_column(Boolean, default=False)
+    # EN 16931 VAT category of the receipt: S, Z, E or O (cash is domestic by nature).
+    vat_category: Mapped[str] = mapped_column(String(2), default="S", server_default="S")
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("cash_entries.id"), unique=True)
     reversal_reason: Mapped[str | None] = mapped_column(Text)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
@@ -273,6 +283,14 @@ class Posting(Base):
 
     ``amount`` is gross and always positive; ``net_amount``/``tax_amount`` split it, and
     ``tax_account`` names where the tax goes, so UStVA/EÜR read sums without re-deriving.
+
+    ``vat_treatment`` says which UStVA boxes the posting feeds (see
+    :mod:`belegwerk.books.vat_treatment`); ``tax_key`` is the DATEV BU-Schlüssel where DATEV
+    needs one (empty on automatic accounts). Reverse charge and intra-community acquisitions
+    get a second posting with ``self_assessed`` set: the tax the recipient owes (credit the
+    §13b / acquisition output-VAT account), its ``tax_account`` the input-VAT account when the
+    tax is deductible (None for a Kleinunternehmer). DATEV computes that tax itself from the
+    BU-Schlüssel of the base posting, so its export skips self-assessed postings.
     """
 
     __tablename__ = "postings"
@@ -292,6 +310,8 @@ class Posting(Base):
     tax_rate: Mapped[Decimal] = mapped_column(Rate())
     tax_account: Mapped[str | None] = mapped_column(String(8))
     tax_key: Mapped[str] = mapped_column(String(4), default="")
+    vat_treatment: Mapped[str] = mapped_column(String(24), default="", server_default="")
+    self_assessed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     voucher: Mapped[str] = mapped_column(String(36))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     text: Mapped[str] = mapped_column(String(60))

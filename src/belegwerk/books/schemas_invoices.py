@@ -29,7 +29,22 @@ class LineIn(BaseModel):
     unit: str = Field("C62", description="UN/ECE Recommendation 20 code")
     unit_price: RawNumber
     vat_rate: RawNumber = Field(description="percent: 0, 7 or 19 (16/5 for 2nd half of 2020)")
+    vat_category: str | None = Field(
+        None,
+        description="EN 16931 VAT category (UNCL5305): S taxable, Z zero rate, E exempt, "
+        "AE reverse charge, K intra-community supply/acquisition, G export, O not taxable; "
+        "default S for a rate above 0, else E",
+    )
     category_id: int | None = None
+
+
+class ExemptionIn(BaseModel):
+    """BT-121 / BT-120 of one VAT category of the invoice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field("", description="VATEX code, e.g. VATEX-EU-AE")
+    reason: str = Field("", description="exemption reason text printed on the invoice")
 
 
 class InvoiceIn(BaseModel):
@@ -46,6 +61,10 @@ class InvoiceIn(BaseModel):
     external_number: str = ""
     note: str = ""
     lines: list[LineIn] = Field(default_factory=list)
+    exemptions: dict[str, ExemptionIn] = Field(
+        default_factory=dict,
+        description="per VAT category code; defaults by law for AE, K, G, O (E needs a reason)",
+    )
     net_total: RawNumber | None = None
     vat_total: RawNumber | None = None
     gross_total: RawNumber | None = None
@@ -59,6 +78,7 @@ class InvoiceIn(BaseModel):
                 vat_rate=parse_rate(ln.vat_rate, f"lines[{i}].vat_rate"),
                 unit=ln.unit,
                 category_id=ln.category_id,
+                vat_category=(ln.vat_category or "").strip().upper(),
             )
             for i, ln in enumerate(self.lines)
         ]
@@ -76,6 +96,7 @@ class InvoiceIn(BaseModel):
             due_date=self.due_date,
             external_number=self.external_number,
             note=self.note,
+            exemptions={k.strip().upper(): (v.code, v.reason) for k, v in self.exemptions.items()},
             expected_net=money(self.net_total, "net_total"),
             expected_vat=money(self.vat_total, "vat_total"),
             expected_gross=money(self.gross_total, "gross_total"),
@@ -113,6 +134,7 @@ class LineOut(BaseModel):
     unit: str
     unit_price: Decimal
     vat_rate: Decimal
+    vat_category: str
     category_id: int | None
     net: Decimal
     vat: Decimal
@@ -123,6 +145,9 @@ class TaxTotalOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     vat_rate: Decimal
+    vat_category: str
+    exemption_reason: str
+    exemption_reason_code: str
     net: Decimal
     vat: Decimal
     gross: Decimal

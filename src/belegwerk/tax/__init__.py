@@ -1,1 +1,2 @@
-"""Tax outputs read from the journal: the cash-basis view, the Anlage EÜR, the asset register."""
+"""Tax outputs read from the journal: the cash-basis view, UStVA, deadlines and monitors, the
+Anlage EÜR with the asset register, the Anlage EKS."""

@@ -22,6 +22,7 @@ class CompanyOut(BaseModel):
     postal_code: str
     city: str
     country: str
+    state: str
     email: str
     tax_number: str
     vat_id: str
@@ -48,6 +49,7 @@ class CompanyUpdate(BaseModel):
     postal_code: str | None = None
     city: str | None = None
     country: str | None = None
+    state: str | None = None
     email: str | None = None
     tax_number: str | None = None
     vat_id: str | None = None

@@ -35,6 +35,8 @@ class Company(Base):
     postal_code: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
     country: Mapped[str] = mapped_column(String(2), default="DE")
+    # Bundesland (ISO 3166-2 suffix: BW, BY, BE …) for public holidays in tax deadlines.
+    state: Mapped[str] = mapped_column(String(2), default="", server_default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     tax_number: Mapped[str] = mapped_column(String(20), default="")
     vat_id: Mapped[str] = mapped_column(String(20), default="")

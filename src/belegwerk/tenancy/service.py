@@ -24,6 +24,7 @@ COMPANY_FIELDS = (
     "postal_code",
     "city",
     "country",
+    "state",
     "email",
     "tax_number",
     "vat_id",
@@ -56,6 +57,7 @@ class CompanyData:
     postal_code: str = ""
     city: str = ""
     country: str = "DE"
+    state: str = ""
     email: str = ""
     tax_number: str = ""
     vat_id: str = ""
@@ -85,6 +87,9 @@ def validate_company(values: dict[str, Any]) -> dict[str, Any]:
     for key, allowed in checks.items():
         if key in out and out[key] is not None:
             v.check_choice(key, out[key], allowed)
+    if out.get("state"):
+        out["state"] = str(out["state"]).strip().upper()
+        v.check_choice("state", out["state"], v.STATES)
     if "vat_id" in out:
         out["vat_id"] = v.normalize_vat_id(out["vat_id"] or "")
     if "tax_number" in out:

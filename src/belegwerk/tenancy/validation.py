@@ -12,6 +12,10 @@ from belegwerk.core.i18n import _
 VAT_REGIMES = ("standard", "small_business")
 VAT_ACCOUNTING = ("cash", "accrual")
 USTVA_PERIODS = ("monthly", "quarterly", "yearly")
+# Bundesländer (ISO 3166-2:DE suffixes), for the public holidays of tax deadlines.
+STATES = (
+    "BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH",
+)  # fmt: skip
 ACTIVITIES = ("freelance", "trade", "mixed")
 CHARTS = ("skr03", "skr04")
 

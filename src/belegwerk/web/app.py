@@ -29,6 +29,7 @@ API_MODULES = (
     "belegwerk.tenancy.api",
     "belegwerk.books.api",
     "belegwerk.banking.api",
+    "belegwerk.tax.api",
     "belegwerk.exports.api",
 )
 PAGE_MODULES = (
@@ -45,6 +46,7 @@ PAGE_MODULES = (
     "belegwerk.banking.pages.transactions",
     "belegwerk.banking.pages.rules",
     "belegwerk.banking.pages.templates",
+    "belegwerk.tax.pages",
     "belegwerk.exports.pages",
 )
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from belegwerk.books.dashboard import dashboard
+from belegwerk.tax.deadlines import upcoming
 from belegwerk.web.deps import TENANT_COOKIE
 from belegwerk.web.ui import PageDep, local_url
 
@@ -19,7 +20,8 @@ pages = APIRouter(include_in_schema=False)
 def index(page: PageDep) -> HTMLResponse:
     today = date.today()
     data = dashboard(page.session, page.tenant_id, today)
-    return page.render("index.html", section="home", d=data, today=today)
+    due = upcoming(page.session, page.tenant_id, today)
+    return page.render("index.html", section="home", d=data, today=today, deadlines=due)
 
 
 @pages.get("/switch/{slug}")

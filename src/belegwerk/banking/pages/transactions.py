@@ -37,6 +37,7 @@ from belegwerk.banking.pages.common import (
     usage_labels,
 )
 from belegwerk.books import invoices
+from belegwerk.books import vat_treatment as vt
 from belegwerk.books.models import Invoice, Party, Payment
 from belegwerk.core.errors import BelegwerkError, NotFound, ValidationFailed
 from belegwerk.core.i18n import _, format_money
@@ -477,10 +478,12 @@ def _detail_context(page: Page, transaction_id: int, **extra: Any) -> dict[str, 
         "form": {
             "usage": cls.usage if cls else ("business" if paying else ""),
             "category_id": str(cls.category_id or "") if cls else "",
+            "vat_category": cls.vat_category if cls else "S",
             "amount": plain_money(view.remaining) if view.remaining > 0 else "",
             "invoice_id": "",
         },
         "next_url": f"/bank/transactions/{tx.id}",
+        "vat_categories": vt.choices(vt.BANK_CODES),
     }
     context.update(extra)
     return context
@@ -510,6 +513,7 @@ def _detail_failed(
 def decide(transaction_id: int, page: PageDep, form: FormDep) -> HTMLResponse | RedirectResponse:
     usage = text(form, "usage")
     category = text(form, "category_id")
+    vat_category = text(form, "vat_category") or None
     importer.get_transaction(page.session, page.tenant_id, transaction_id)  # 404 first
     try:
         if not usage:
@@ -520,11 +524,20 @@ def decide(transaction_id: int, page: PageDep, form: FormDep) -> HTMLResponse | 
             )
         category_id = parse_int(category, "category_id") if usage == "business" else None
         classify.decide(
-            page.session, page.tenant_id, transaction_id, usage, category_id, actor=page.actor
+            page.session,
+            page.tenant_id,
+            transaction_id,
+            usage,
+            category_id,
+            actor=page.actor,
+            vat_category=vat_category if usage == "business" else None,
         )
     except BelegwerkError as exc:
         return _detail_failed(
-            page, transaction_id, exc, form={"usage": usage, "category_id": category}
+            page,
+            transaction_id,
+            exc,
+            form={"usage": usage, "category_id": category, "vat_category": vat_category or "S"},
         )
     return back(text(form, "next"), f"/bank/transactions/{transaction_id}", "decided")
 

@@ -52,6 +52,14 @@ class DecisionIn(BaseModel):
 
     usage: str = Field(examples=["business"])
     category_id: int | None = None
+    vat_category: str | None = Field(
+        None,
+        description="EN 16931 VAT category: S (default), Z, E, O or AE (reverse charge, e.g. "
+        "advertising bought from an EU company)",
+    )
+    vat_country: str | None = Field(
+        None, description="The other party's country (ISO); default from its IBAN"
+    )
 
 
 class DecisionOut(BaseModel):
@@ -59,6 +67,8 @@ class DecisionOut(BaseModel):
     classification_id: int
     usage: str
     category_id: int | None
+    vat_category: str
+    vat_country: str
     source: str
     confidence: Decimal
     confirmed: bool
@@ -128,12 +138,16 @@ def put_classification(transaction_id: int, body: DecisionIn, ctx: CtxDep) -> De
         body.usage,
         body.category_id,
         actor=ctx.actor,
+        vat_category=body.vat_category,
+        vat_country=body.vat_country,
     )
     return DecisionOut(
         transaction_id=cls.transaction_id,
         classification_id=cls.id,
         usage=cls.usage,
         category_id=cls.category_id,
+        vat_category=cls.vat_category,
+        vat_country=cls.vat_country,
         source=cls.source,
         confidence=cls.confidence,
         confirmed=cls.confirmed,

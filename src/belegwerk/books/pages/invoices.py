@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from belegwerk.books import invoices as service
 from belegwerk.books import parties, payments
+from belegwerk.books import vat_treatment as vt
 from belegwerk.books.categories import list_categories
 from belegwerk.books.invoice_calc import LineInput
 from belegwerk.books.models import CashProposal, Invoice
@@ -45,7 +46,7 @@ FORM_TEMPLATE = "books/invoice_form.html"
 DETAIL_TEMPLATE = "books/invoice_detail.html"
 PAGE_SIZE = 50
 PARTY_LIMIT = 200
-LINE_FIELDS = ("description", "quantity", "unit_price", "vat_rate", "category_id")
+LINE_FIELDS = ("description", "quantity", "unit_price", "vat_rate", "vat_category", "category_id")
 
 
 # --------------------------------------------------------------------------- list
@@ -126,6 +127,7 @@ def _form_context(page: Page, form: dict[str, Any], invoice_id: int | None) -> d
         "parties": rows,
         "categories": categories,
         "rates": ("0",) if page.nav.small_business else ("19", "7", "0"),
+        "vat_categories": vt.choices(),
     }
 
 
@@ -140,12 +142,14 @@ def _blank_form(direction: str, party_id: str = "") -> dict[str, Any]:
         "price_mode": "net",
         "external_number": "",
         "note": "",
+        "exemption_reason": "",
         "lines": [
             {
                 "description": "",
                 "quantity": "1",
                 "unit_price": "",
                 "vat_rate": "",
+                "vat_category": "",
                 "category_id": "",
             }
         ],
@@ -165,6 +169,7 @@ def _submitted(form: FormData) -> dict[str, Any]:
             "price_mode",
             "external_number",
             "note",
+            "exemption_reason",
         )
     }
     columns = {name: [str(v).strip() for v in form.getlist(f"line_{name}")] for name in LINE_FIELDS}
@@ -189,8 +194,11 @@ def _invoice_input(values: dict[str, Any]) -> service.InvoiceInput:
                 unit_price=parse_decimal(row["unit_price"], f"{prefix}.unit_price"),
                 vat_rate=parse_decimal(row["vat_rate"], f"{prefix}.vat_rate", default=Decimal(0)),
                 category_id=parse_int(row["category_id"], f"{prefix}.category_id"),
+                vat_category=row.get("vat_category", ""),
             )
         )
+    reason = (values.get("exemption_reason") or "").strip()
+    codes = {ln.vat_category for ln in lines if ln.vat_category not in ("", vt.STANDARD)}
     if not lines:
         raise ValidationFailed(
             "invoice.no_lines",
@@ -209,6 +217,7 @@ def _invoice_input(values: dict[str, Any]) -> service.InvoiceInput:
         due_date=parse_date(values["due_date"], "due_date", required=False),
         external_number=values["external_number"],
         note=values["note"],
+        exemptions={code: ("", reason) for code in codes} if reason else {},
     )
 
 
@@ -258,10 +267,19 @@ def _stored_form(page: Page, invoice_id: int) -> dict[str, Any]:
                 "quantity": plain(ln.quantity),
                 "unit_price": plain(ln.unit_price),
                 "vat_rate": str(int(ln.vat_rate)),
+                "vat_category": ln.vat_category,
                 "category_id": str(ln.category_id or ""),
             }
             for ln in lines
         ],
+        "exemption_reason": next(
+            (
+                t.exemption_reason
+                for t in service.tax_totals(page.session, page.tenant_id, invoice_id)
+                if t.exemption_reason and t.exemption_reason_code == ""
+            ),
+            "",
+        ),
     }
 
 
@@ -332,6 +350,7 @@ def _detail_context(page: Page, invoice_id: int, **extra: Any) -> dict[str, Any]
         else [],
         "proposals": payments.list_cash_proposals(session, tenant_id, "proposed", invoice_id),
         "category_names": names,
+        "vat_label": vt.label,
         "number": _number,
         "price": _price,
         "today": today(),

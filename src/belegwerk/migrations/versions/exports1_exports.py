@@ -1,7 +1,7 @@
 """exports: export settings, export log, DATEV import batches
 
 Revision ID: exports1
-Revises: 0003
+Revises: vat2
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import belegwerk.core.types
 from belegwerk.core import guards
 
 revision = "exports1"
-down_revision = "0003"
+down_revision = "vat2"
 branch_labels = None
 depends_on = None
 
