@@ -149,6 +149,59 @@ def test_tax_key_of_a_posting_is_passed_through(session: Session, tenant_id: int
     assert _by_voucher(rows, "RC-2")[0][8] == '"3"'
 
 
+def test_reverse_charge_base_carries_the_key_and_the_self_assessed_tax_stays_home(
+    session: Session, tenant_id: int
+) -> None:
+    """§ 13b: the purchase is exported with its BU-Schlüssel (94 = § 13b 19 % with input VAT);
+    the self-assessed tax posting is not, because DATEV computes it from that key."""
+    from belegwerk.books import invoices, parties
+    from belegwerk.books.invoice_calc import LineInput
+    from belegwerk.books.models import Posting
+
+    book_year(session, tenant_id)
+    supplier = parties.create_party(
+        session,
+        tenant_id,
+        parties.PartyData(
+            name="Wiener Design GmbH", is_supplier=True, country="AT", vat_id="ATU13585627"
+        ),
+    ).id
+    draft = invoices.create_draft(
+        session,
+        tenant_id,
+        invoices.InvoiceInput(
+            direction="in",
+            issue_date=date(YEAR, 4, 2),
+            party_id=supplier,
+            external_number="W-17",
+            lines=[
+                LineInput(
+                    description="Gestaltung",
+                    quantity=Decimal(1),
+                    unit_price=Decimal("1000.00"),
+                    vat_rate=Decimal(0),
+                    category_id=category_by_key(session, "external_services").id,
+                    vat_category="AE",
+                )
+            ],
+        ),
+    )
+    booked = invoices.book_invoice(session, tenant_id, draft.id)
+    voucher = booked.number or ""
+    assert session.scalar(
+        select(Posting.id).where(Posting.voucher == voucher, Posting.self_assessed.is_(True))
+    )
+    rows = check_booking_file(export_datev(session, tenant_id, FROM, TO).content).rows
+    lines = _by_voucher(rows, voucher)
+    assert len(lines) == 1
+    assert (lines[0][0], lines[0][6], lines[0][7], lines[0][8]) == (
+        "1000,00",
+        "70001",
+        "3100",
+        '"94"',
+    )
+
+
 def test_skr04_accounts(make_tenant: Callable[..., int], engine: Engine) -> None:
     tenant = make_tenant(chart="skr04")
     with session_factory(engine)() as session:

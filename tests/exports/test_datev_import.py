@@ -49,6 +49,7 @@ def journal_of(session: Session, tenant_id: int) -> list[tuple[Any, ...]]:
             cp1252_text(p.text),
             keys.get(p.category_id),
             by_id[p.reverses_id].voucher if p.reverses_id else None,
+            p.vat_treatment if p.tax_amount else "",  # what the UStVA reads
         )
         for p in rows
     ]

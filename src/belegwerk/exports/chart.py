@@ -83,6 +83,9 @@ AUTOMATIC: dict[str, dict[str, Automatic]] = {
         "3420": _SPECIAL,
         "3425": _SPECIAL,
         "3440": _SPECIAL,
+        # Revenue accounts of the categories for EU services and domestic § 13b sales.
+        "8336": _FREE,
+        "8337": _FREE,
     },
     "skr04": {
         "4400": _OUT_STD,
@@ -94,6 +97,8 @@ AUTOMATIC: dict[str, dict[str, Automatic]] = {
         "4125": _FREE,
         "5420": _SPECIAL,
         "5425": _SPECIAL,
+        "4336": _FREE,
+        "4337": _FREE,
     },
 }
 
@@ -127,6 +132,7 @@ class ChartContext:
     payables: str
     output_tax: set[str]
     input_tax: set[str]
+    self_assessed_tax: set[str] = field(default_factory=set)  # § 13b and acquisitions
     category_accounts: dict[str, int] = field(default_factory=dict)
     category_keys: dict[int, str] = field(default_factory=dict)
     category_by_key: dict[str, int] = field(default_factory=dict)
@@ -143,6 +149,7 @@ class ChartContext:
             or account in (self.receivables, self.payables)
             or account in self.output_tax
             or account in self.input_tax
+            or account in self.self_assessed_tax
             or account in self.category_accounts
             or account in self.automatic
             or is_person_account(account)
@@ -178,6 +185,7 @@ def chart_context(session: Session, tenant_id: int, chart: str) -> ChartContext:
         payables=table["payables"],
         output_tax={table["output_vat_7"], table["output_vat_19"]},
         input_tax={table["input_vat_7"], table["input_vat_19"]},
+        self_assessed_tax={v for k, v in table.items() if k.startswith(("rc_", "ic_"))},
     )
     for view in list_categories(session, tenant_id):
         category = view.category

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, aliased
 
 from belegwerk.banking.models import BankAccount, BankTransaction, Classification, PaymentMatch
 from belegwerk.books.models import Invoice, Party, Payment, Posting
+from belegwerk.books.vat_treatment import SELF_ASSESSED
 from belegwerk.core.dates import today
 from belegwerk.core.i18n import _, format_date
 from belegwerk.exports import datev_format as fmt
@@ -168,6 +169,7 @@ class Row(NamedTuple):
     reverses_id: int | None
     customer_number: int | None
     supplier_number: int | None
+    vat_treatment: str
 
 
 def posting_rows(session: Session, tenant_id: int, period: Period) -> Iterator[Row]:
@@ -192,12 +194,19 @@ def posting_rows(session: Session, tenant_id: int, period: Period) -> Iterator[R
             P.reverses_id,
             party.customer_number,
             party.supplier_number,
+            P.vat_treatment,
         )
         .outerjoin(inv, and_(P.source_type == "invoice", inv.id == P.source_id))
         .outerjoin(pay, and_(P.source_type == "payment", pay.id == P.source_id))
         .outerjoin(pinv, pinv.id == pay.invoice_id)
         .outerjoin(party, party.id == func.coalesce(inv.party_id, pinv.party_id))
-        .where(P.tenant_id == tenant_id, P.posting_date.between(period.start, period.end))
+        .where(
+            P.tenant_id == tenant_id,
+            P.posting_date.between(period.start, period.end),
+            # The tax a recipient owes under § 13b or on an acquisition: DATEV computes it
+            # from the BU-Schlüssel of the base booking, so it is not exported.
+            P.self_assessed.is_(False),
+        )
         .order_by(P.posting_date, P.id)
     )
     for values in session.connection().execute(query).all():
@@ -311,7 +320,12 @@ def prepare(
             konto, gegenkonto = _person(konto, row, ctx), _person(gegenkonto, row, ctx)
         if shape.problem or shape.too_long or shape.unknown:
             _shape_findings(findings, shape, row, (konto, gegenkonto), unknown)
-        if row.day > now or row.cents <= 0 or (row.category_id is None and shape.needs_category):
+        if (
+            row.day > now
+            or row.cents <= 0
+            or (row.category_id is None and shape.needs_category)
+            or (row.vat_treatment in SELF_ASSESSED and not row.tax_key)
+        ):
             _row_checks(findings, row, now, shape)
         files = voucher_files.get(row.voucher) if voucher_files else None
         category = quoted_keys.get(row.category_id, '""') if row.category_id else None
@@ -398,6 +412,17 @@ def _row_checks(findings: Findings, row: Row, now: date, shape: _Shape) -> None:
             _("Booking {voucher} has no amount; DATEV needs a positive amount.").format(
                 voucher=row.voucher
             ),
+            detail,
+        )
+    if row.vat_treatment in SELF_ASSESSED and not row.tax_key:
+        findings.add(
+            "warning",
+            "datev.self_assessed_without_key",
+            _(
+                "Reverse-charge or intra-community acquisition bookings have no BU-Schlüssel "
+                "(first: {voucher} on {date}); DATEV will not compute the tax the recipient "
+                "owes. Ask your tax advisor for the key."
+            ).format(voucher=row.voucher, date=format_date(row.day)),
             detail,
         )
     if row.category_id is None and shape.needs_category:

@@ -33,6 +33,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, aliased
 
 from belegwerk.books import accounts
+from belegwerk.books import vat_treatment as vt
 from belegwerk.books.models import Posting
 from belegwerk.books.vat import allowed_rates
 from belegwerk.core import bulk, params
@@ -57,6 +58,13 @@ from belegwerk.tenancy.service import get_company
 SOURCE_TYPE = "datev_import"
 LISTED = 200  # warnings kept with the batch
 _KEY_SIDES = {key: side for side, key in STANDARD_KEYS.items()}
+# Revenue categories whose account alone says how the UStVA counts the sale.
+_REVENUE_TREATMENTS = {key: treatment for treatment, key in vt.REVENUE_CATEGORY.items()} | {
+    vt.NON_TAXABLE_REVENUE["eu"]: vt.OUT_NON_TAXABLE,
+    vt.NON_TAXABLE_REVENUE["third"]: vt.OUT_NON_TAXABLE,
+    "revenue_small_business": vt.OUT_SMALL_BUSINESS,
+    "revenue_tax_free": vt.OUT_EXEMPT,
+}
 
 
 @dataclass
@@ -154,6 +162,17 @@ class _Mapper:
         keep = "" if derived.key == key and not derived.problem else key
         return _TaxRule(rate, account, keep, False)
 
+    def _treatment(self, tax: _Tax, category_id: int | None) -> str:
+        """The UStVA treatment where the file makes it plain: VAT split off as output or input
+        tax, or a revenue category of its own (tax-free, EU, § 13b, § 19). Lines with other
+        keys stay without one and are listed."""
+        if tax.account in self.ctx.output_tax:
+            return vt.OUT_STANDARD
+        if tax.account in self.ctx.input_tax:
+            return vt.IN_STANDARD
+        key = self.ctx.category_keys.get(category_id or 0, "")
+        return _REVENUE_TREATMENTS.get(key, "")
+
     def _category(self, booking: Booking, debit: str, credit: str) -> int | None:
         key = booking.info.get(CATEGORY_INFO)
         if key and key in self.ctx.category_by_key:
@@ -183,6 +202,7 @@ class _Mapper:
                 [{"line": booking.line}],
             )
         tax = self._tax(booking, debit, credit)
+        category_id = self._category(booking, debit, credit)
         return {
             "posting_date": booking.day,
             "debit_account": debit,
@@ -194,7 +214,8 @@ class _Mapper:
             "tax_account": tax.account,
             "tax_key": tax.key,
             "voucher": booking.voucher[:36],
-            "category_id": self._category(booking, debit, credit),
+            "category_id": category_id,
+            "vat_treatment": self._treatment(tax, category_id),
             "text": booking.text[:60],
             "source_type": SOURCE_TYPE,
             "source_id": 0,
@@ -358,6 +379,7 @@ _COLUMNS = (
     "tax_key",
     "voucher",
     "category_id",
+    "vat_treatment",
     "text",
     "source_type",
     "source_id",

@@ -422,6 +422,8 @@ def _journal_table(session: Session, tenant_id: int, period: Period) -> Table:
             p.source_id,
             p.reverses_id,
             p.created_at,
+            p.vat_treatment,
+            p.self_assessed,
         )
         .where(p.tenant_id == tenant_id, p.posting_date.between(period.start, period.end))
         .order_by(p.posting_date, p.id)
@@ -430,7 +432,8 @@ def _journal_table(session: Session, tenant_id: int, period: Period) -> Table:
         "journal.csv",
         "Buchungsjournal",
         "Alle Buchungen (Soll an Haben, Bruttobetrag mit Netto/Steuer); Stornos verweisen auf "
-        "die stornierte Buchung",
+        "die stornierte Buchung; USt-Behandlung entscheidet die UStVA-Kennzahlen, selbst "
+        "geschuldete Steuer (§ 13b, innergemeinschaftlicher Erwerb) ist eine eigene Buchung",
         _columns(
             "Buchungs-ID:n",
             "Buchungsdatum:d",
@@ -449,6 +452,8 @@ def _journal_table(session: Session, tenant_id: int, period: Period) -> Table:
             "Herkunft-ID:n",
             "Storno von:n",
             "Erfasst am:t",
+            "USt-Behandlung",
+            "Selbst geschuldete Steuer:b",
         ),
         [(*r[:12], keys.get(r[12]), *r[13:]) for r in rows],
         primary_key=1,
