@@ -346,7 +346,7 @@ def prepare(
                 category_info if category else '""',
                 category or '""',
                 reversal_info if reverses else '""',
-                fmt.quote(booking_guid(tenant_id, row.reverses_id)) if reverses else '""',  # type: ignore[arg-type]
+                fmt.quote(booking_guid(tenant_id, row.reverses_id or 0)) if reverses else '""',
                 fmt.quote(booking_guid(tenant_id, row.id)),
                 '"1"' if reverses else '""',
             )

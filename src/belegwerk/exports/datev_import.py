@@ -19,6 +19,9 @@ How a line becomes a posting:
 * **Category**: the key Belegwerk wrote itself ("Belegwerk-Kategorie"), else the category
   whose account the booking uses. A line with an account of no category (other than money,
   receivables, payables) stays uncategorised and is listed.
+* **UStVA treatment**: standard output or input VAT where the tax was split off, the
+  treatment of a dedicated revenue category (tax-free, EU, § 13b, § 19) otherwise; lines with
+  other keys get none and are listed (the UStVA cannot count them without a closer look).
 """
 
 from __future__ import annotations
