@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, Integer, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from belegwerk.banking.importer import gc_paused
 from belegwerk.banking.models import BankAccount, BankTransaction, Classification, PaymentMatch
 from belegwerk.books.models import Invoice, Party, Payment, Posting
 from belegwerk.books.vat_treatment import SELF_ASSESSED
@@ -300,57 +301,60 @@ def prepare(
     lines: list[str] = []
     unknown: dict[str, int] = {}
     shapes: dict[tuple[object, ...], _Shape] = {}
-    for row in posting_rows(session, tenant_id, period):
-        signature = (
-            row.debit,
-            row.credit,
-            row.tax_key,
-            row.tax_cents == 0,
-            row.rate_bp,
-            row.tax_account,
-        )
-        shape = shapes.get(signature)
-        if shape is None:
-            shape = shapes[signature] = _shape(ctx, row)
-        if shape.swap:
-            konto, gegenkonto, side = row.credit, row.debit, '"H"'
-        else:
-            konto, gegenkonto, side = row.debit, row.credit, '"S"'
-        if row.customer_number or row.supplier_number:  # receivables/payables of a party
-            konto, gegenkonto = _person(konto, row, ctx), _person(gegenkonto, row, ctx)
-        if shape.problem or shape.too_long or shape.unknown:
-            _shape_findings(findings, shape, row, (konto, gegenkonto), unknown)
-        if (
-            row.day > now
-            or row.cents <= 0
-            or (row.category_id is None and shape.needs_category)
-            or (row.vat_treatment in SELF_ASSESSED and not row.tax_key)
-        ):
-            _row_checks(findings, row, now, shape)
-        files = voucher_files.get(row.voucher) if voucher_files else None
-        category = quoted_keys.get(row.category_id, '""') if row.category_id else None
-        reverses = row.reverses_id is not None
-        lines.append(
-            pattern.format(
-                fmt.amount_cents(row.cents) if row.cents > 0 else "0,00",
-                side,
-                fmt.account_field(konto),
-                fmt.account_field(gegenkonto),
-                shape.key,
-                fmt.ddmm(row.day),
-                vouchers.get(row.voucher)
-                or vouchers.setdefault(row.voucher, fmt.quote(fmt.voucher_field(row.voucher))),
-                fmt.quote(fmt.clean_text(row.text, 60)),
-                file_info if files else '""',
-                fmt.quote(fmt.clean_text(", ".join(files), 210)) if files else '""',
-                category_info if category else '""',
-                category or '""',
-                reversal_info if reverses else '""',
-                fmt.quote(booking_guid(tenant_id, row.reverses_id or 0)) if reverses else '""',
-                fmt.quote(booking_guid(tenant_id, row.id)),
-                '"1"' if reverses else '""',
+    # Tens of thousands of short-lived tuples and strings, none cyclic: collecting garbage
+    # meanwhile would walk every object the process holds, again and again.
+    with gc_paused():
+        for row in posting_rows(session, tenant_id, period):
+            signature = (
+                row.debit,
+                row.credit,
+                row.tax_key,
+                row.tax_cents == 0,
+                row.rate_bp,
+                row.tax_account,
             )
-        )
+            shape = shapes.get(signature)
+            if shape is None:
+                shape = shapes[signature] = _shape(ctx, row)
+            if shape.swap:
+                konto, gegenkonto, side = row.credit, row.debit, '"H"'
+            else:
+                konto, gegenkonto, side = row.debit, row.credit, '"S"'
+            if row.customer_number or row.supplier_number:  # receivables/payables of a party
+                konto, gegenkonto = _person(konto, row, ctx), _person(gegenkonto, row, ctx)
+            if shape.problem or shape.too_long or shape.unknown:
+                _shape_findings(findings, shape, row, (konto, gegenkonto), unknown)
+            if (
+                row.day > now
+                or row.cents <= 0
+                or (row.category_id is None and shape.needs_category)
+                or (row.vat_treatment in SELF_ASSESSED and not row.tax_key)
+            ):
+                _row_checks(findings, row, now, shape)
+            files = voucher_files.get(row.voucher) if voucher_files else None
+            category = quoted_keys.get(row.category_id, '""') if row.category_id else None
+            reverses = row.reverses_id is not None
+            lines.append(
+                pattern.format(
+                    fmt.amount_cents(row.cents) if row.cents > 0 else "0,00",
+                    side,
+                    fmt.account_field(konto),
+                    fmt.account_field(gegenkonto),
+                    shape.key,
+                    fmt.ddmm(row.day),
+                    vouchers.get(row.voucher)
+                    or vouchers.setdefault(row.voucher, fmt.quote(fmt.voucher_field(row.voucher))),
+                    fmt.quote(fmt.clean_text(row.text, 60)),
+                    file_info if files else '""',
+                    fmt.quote(fmt.clean_text(", ".join(files), 210)) if files else '""',
+                    category_info if category else '""',
+                    category or '""',
+                    reversal_info if reverses else '""',
+                    fmt.quote(booking_guid(tenant_id, row.reverses_id or 0)) if reverses else '""',
+                    fmt.quote(booking_guid(tenant_id, row.id)),
+                    '"1"' if reverses else '""',
+                )
+            )
     if unknown:
         names = ", ".join(sorted(unknown))
         findings.add(

@@ -35,6 +35,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, aliased
 
+from belegwerk.banking.importer import gc_paused
 from belegwerk.books import accounts
 from belegwerk.books import vat_treatment as vt
 from belegwerk.books.models import Posting
@@ -295,7 +296,8 @@ def import_file(
             ).format(date=format_date(earlier.created_at.date()), id=earlier.id),
             [{"field": "file", "import_id": earlier.id}],
         )
-    parsed = parse(content)
+    with gc_paused():  # many short-lived objects, none cyclic (see gc_paused)
+        parsed = parse(content)
     _check_dates(parsed)
     company = get_company(session, tenant_id)
     ctx = chart_context(session, tenant_id, company.chart)
@@ -311,7 +313,8 @@ def import_file(
                 ).format(file_chart=header.chart.upper(), chart=company.chart.upper()),
             }
         )
-    rows = [mapper.row(b) for b in parsed.bookings]
+    with gc_paused():
+        rows = [mapper.row(b) for b in parsed.bookings]
     listed = mapper.warnings[:LISTED]
     if mapper.uncategorised:
         lines = ", ".join(str(n) for n in mapper.uncategorised[:30])

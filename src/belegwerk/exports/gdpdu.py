@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from belegwerk import __version__
 from belegwerk.banking.accounts import ledger_account
+from belegwerk.banking.importer import gc_paused
 from belegwerk.banking.models import BankAccount, BankTransaction, Classification
 from belegwerk.books import accounts as chart_accounts
 from belegwerk.books.categories import list_categories
@@ -803,7 +804,8 @@ def build(session: Session, tenant_id: int, year: int) -> Delivery:
     company = get_company(session, tenant_id)
     period = fiscal_year(year, company.fiscal_year_start_month)
     tables = [table for make in TABLES for table in make(session, tenant_id, period)]
-    rendered = [(table, render_table(table)) for table in tables]
+    with gc_paused():  # hundreds of thousands of short-lived strings and tuples
+        rendered = [(table, render_table(table)) for table in tables]
     address = ", ".join(
         p for p in (company.street, f"{company.postal_code} {company.city}".strip()) if p
     )
