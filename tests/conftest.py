@@ -26,7 +26,7 @@ from belegwerk.tenancy.service import CompanyData, create_tenant
 
 PG_BASE = os.environ.get("BELEGWERK_TEST_PG", "postgresql://127.0.0.1:5432")
 REQUIRE_PG = os.environ.get("BELEGWERK_REQUIRE_POSTGRES") == "1"
-# ../shared/corpus from the repository root; BELEGWERK_CORPUS points elsewhere (a worktree).
+# BELEGWERK_CORPUS points elsewhere, e.g. from a git worktree that is not beside shared/.
 CORPUS = Path(
     os.environ.get("BELEGWERK_CORPUS")
     or Path(__file__).resolve().parents[1].parent / "shared" / "corpus"

@@ -6,6 +6,7 @@ from belegwerk.core import audit, documents
 from belegwerk.core.db import Base
 from belegwerk.exports import models as exports_models
 from belegwerk.tax import models as tax_models
+from belegwerk.tax.eks import models as eks_models
 from belegwerk.tenancy import models as tenancy_models
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "banking_models",
     "books_models",
     "documents",
+    "eks_models",
     "exports_models",
     "tax_models",
     "tenancy_models",

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from belegwerk.banking import safe_xml
 from belegwerk.banking.camt import MAX_ZIP_MEMBERS, parse_camt, parse_camt_statements
 from belegwerk.banking.statement import ParsedStatement
+from belegwerk.core import safe_xml
 from belegwerk.core.errors import ValidationFailed
 from tests.conftest import corpus_path
 
@@ -355,7 +355,7 @@ def test_xxe_is_refused_without_fetching(http_server: str, tmp_path: Path) -> No
         assert "geheim" not in err.message
     # the parser underneath is safe on its own, even if the DOCTYPE check were bypassed
     with pytest.raises(ValidationFailed) as err2:
-        safe_xml._parse_untrusted(content, "xxe.xml")
+        safe_xml._parse_untrusted(content, "xxe.xml", "bank")
     assert err2.value.code == "bank.xml_doctype"
     assert _Recorder.requests == []
 
@@ -386,7 +386,7 @@ def test_too_deep_xml() -> None:
     depth = safe_xml.MAX_DEPTH + 1
     content = b"<a>" * depth + b"</a>" * depth
     err = refused(content, "tief.xml")
-    assert (err.code, err.details[0]["depth"]) == ("bank.xml_invalid", safe_xml.MAX_DEPTH)
+    assert (err.code, err.details[0]["depth"]) == ("bank.xml_too_deep", safe_xml.MAX_DEPTH)
 
 
 @pytest.mark.parametrize("content", [b"", b"  \r\n ", b"\xef\xbb\xbf"])

@@ -1,7 +1,7 @@
 """CAMT bank statements (ISO 20022): camt.052 report, camt.053 statement, camt.054 notification.
 
 All versions are read by element names, whatever the namespace version (``camt.05x.001.02``
-… ``.08`` and later), through :mod:`belegwerk.banking.safe_xml`. A ZIP of CAMT files (what
+… ``.08`` and later), through :mod:`belegwerk.core.safe_xml`. A ZIP of CAMT files (what
 Sparkassen and Volksbanken hand out) is read member by member, bounded in count and size.
 
 Mapping (per ``Ntry``): booked entries only (``Sts`` BOOK, or no ``Sts`` at all; pending and
@@ -43,7 +43,6 @@ from belegwerk.banking.bankfile import (
     money,
     to_statement,
 )
-from belegwerk.banking.safe_xml import parse_xml
 from belegwerk.banking.statement import (
     MAX_FILE_BYTES,
     ParsedStatement,
@@ -52,6 +51,7 @@ from belegwerk.banking.statement import (
 )
 from belegwerk.core.errors import BelegwerkError, ValidationFailed
 from belegwerk.core.i18n import _
+from belegwerk.core.safe_xml import parse_xml
 
 MAX_ZIP_MEMBERS = 1000
 _NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.(05[234])\.001\.(\d{2})")
@@ -102,7 +102,9 @@ def _read(content: bytes, file_name: str) -> tuple[list[StatementPart], str, str
     parts: list[StatementPart] = []
     kinds: dict[str, set[str]] = {}
     for source, data in documents:
-        document = _Document(parse_xml(data, source), source)
+        document = _Document(
+            parse_xml(data, source, max_bytes=MAX_FILE_BYTES, code_prefix="bank"), source
+        )
         kinds.setdefault(document.kind, set()).add(document.version)
         parts.extend(document.statements(entry_numbers))
     key, name = _template(kinds)

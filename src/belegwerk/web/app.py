@@ -29,8 +29,10 @@ API_MODULES = (
     "belegwerk.tenancy.api",
     "belegwerk.books.api",
     "belegwerk.banking.api",
+    "belegwerk.einvoice.api",
     "belegwerk.tax.api",
     "belegwerk.exports.api",
+    "belegwerk.tax.eks.api",
 )
 PAGE_MODULES = (
     "belegwerk.web.pages",
@@ -48,6 +50,7 @@ PAGE_MODULES = (
     "belegwerk.banking.pages.templates",
     "belegwerk.tax.pages",
     "belegwerk.exports.pages",
+    "belegwerk.tax.eks.pages",
 )
 
 

@@ -1,7 +1,7 @@
 """exports: export settings, export log, DATEV import batches
 
 Revision ID: exports1
-Revises: vat2
+Revises: eks1
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import belegwerk.core.types
 from belegwerk.core import guards
 
 revision = "exports1"
-down_revision = "vat2"
+down_revision = "eks1"
 branch_labels = None
 depends_on = None
 
