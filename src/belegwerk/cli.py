@@ -13,6 +13,7 @@ from rich.table import Table
 from belegwerk.banking.cli import bank_app
 from belegwerk.core.errors import BelegwerkError
 from belegwerk.einvoice.cli import einvoice_app
+from belegwerk.exports.cli import agenda_app, datev_app, gdpdu_app
 from belegwerk.tax.cli import tax_app, ustva, zm
 from belegwerk.tax.eks.cli import eks_app
 from belegwerk.tax.euer_cli import euer_app
@@ -25,6 +26,8 @@ audit_app = typer.Typer(help="Prüfprotokoll (Audit-Log).", no_args_is_help=True
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bank_app, name="bank")
+for _name, _sub in (("datev", datev_app), ("agenda", agenda_app), ("gdpdu", gdpdu_app)):
+    app.add_typer(_sub, name=_name)
 app.add_typer(einvoice_app, name="einvoice")
 app.add_typer(tax_app, name="tax")
 app.command("ustva")(ustva)

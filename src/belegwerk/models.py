@@ -4,6 +4,7 @@ from belegwerk.banking import models as banking_models
 from belegwerk.books import models as books_models
 from belegwerk.core import audit, documents
 from belegwerk.core.db import Base
+from belegwerk.exports import models as exports_models
 from belegwerk.tax import asset_models
 from belegwerk.tax import models as tax_models
 from belegwerk.tax.eks import models as eks_models
@@ -17,6 +18,7 @@ __all__ = [
     "books_models",
     "documents",
     "eks_models",
+    "exports_models",
     "tax_models",
     "tenancy_models",
 ]
