@@ -34,12 +34,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import starmap
+from itertools import accumulate, repeat, starmap
+from operator import add
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import BigInteger, ColumnElement, Table, func, select, type_coerce, update
@@ -237,6 +239,10 @@ _KEYWORD_SUGGESTIONS = {
 }
 _DEFAULT = Suggestion("business", None, "default", DEFAULT_CONFIDENCE)
 _ANY_USAGE_WORD = re.compile("|".join(p.pattern for p, _u, _c in _USAGE_WORDS), re.I)
+# Literals every match of the word patterns contains, for a quick first pass over many lines
+# in lower case (see _matching): keep them in step with the patterns above.
+_USAGE_LITERALS = re.compile("entnahme|einlage")
+_CATEGORY_LITERALS = re.compile("konto|entgelt|rechnungsabschluss|buchungsposten")
 
 
 def _usage_words(text: str) -> Suggestion | None:
@@ -276,24 +282,33 @@ class Suggester:
                 )
             )
         )
-        self._category_words: dict[str, Suggestion] = {}
+        self._category_words: dict[tuple[str, Decimal], Suggestion] = {}
         self._booking_words: dict[str, Suggestion | None] = {}
 
-    def _category_word(self, line: _Line) -> Suggestion | None:
-        if line.cents >= 0:
-            return None
-        text = f"{line.purpose} {line.booking_text}"
-        for pattern, key, confidence in _CATEGORY_WORDS:
-            if pattern.search(text):
-                if key not in self._category_words:
-                    found = self.session.scalar(select(Category.id).where(Category.key == key))
-                    self._category_words[key] = Suggestion("business", found, "keyword", confidence)
-                return self._category_words[key]
-        return None
+    def _category_word(self, key: str, confidence: Decimal) -> Suggestion:
+        if (key, confidence) not in self._category_words:
+            found = self.session.scalar(select(Category.id).where(Category.key == key))
+            suggestion = Suggestion("business", found, "keyword", confidence)
+            self._category_words[key, confidence] = suggestion
+        return self._category_words[key, confidence]
 
-    def _strong(self, line: _Line) -> Suggestion | Recall | None:
+    def _category_words_of(self, lines: Sequence[_Line]) -> list[Suggestion | None]:
+        """Category keywords of lines paid out, in purpose and booking text."""
+        found: list[Suggestion | None] = [None] * len(lines)
+        outgoing = [k for k, line in enumerate(lines) if line.cents < 0]
+        texts = [f"{lines[k].purpose} {lines[k].booking_text}" for k in outgoing]
+        for pattern, key, confidence in _CATEGORY_WORDS:
+            for hit in _matching(pattern, texts, _CATEGORY_LITERALS):
+                k = outgoing[hit]
+                if found[k] is None:
+                    found[k] = self._category_word(key, confidence)
+        return found
+
+    def _strong(
+        self, line: _Line, purpose_word: bool, recall: Recall | None
+    ) -> Suggestion | Recall | None:
         """Keyword, rule or a clear memory; a disputed memory is returned for later."""
-        found = _usage_words(line.purpose)
+        found = _usage_words(line.purpose) if purpose_word else None
         if found is None:
             booking_text = line.booking_text  # repeats a lot: looked at once per run
             if booking_text not in self._booking_words:
@@ -307,7 +322,6 @@ class Suggester:
             )
             if rule is not None:
                 return self._by_rule[rule.id]
-        recall = self.memory.recall(line.iban, line.name)
         if recall is not None and recall.clear:
             return recall.suggestion
         return recall
@@ -315,8 +329,15 @@ class Suggester:
     def suggest(self, lines: Sequence[_Line]) -> list[Suggestion | None]:
         out: list[Suggestion | None] = [None] * len(lines)
         pending: list[tuple[int, Recall | None]] = []
+        # Work done once per run, not per line: keyword hits over all purposes at once, the
+        # memory once per counterparty.
+        purpose_words = _matching(
+            _ANY_USAGE_WORD, [line.purpose for line in lines], _USAGE_LITERALS
+        )
+        counterparties = {(line.iban, line.name) for line in lines}
+        recalls = {pair: self.memory.recall(*pair) for pair in counterparties}
         for i, line in enumerate(lines):
-            found = self._strong(line)
+            found = self._strong(line, i in purpose_words, recalls[line.iban, line.name])
             if isinstance(found, Suggestion):
                 out[i] = found
             else:
@@ -331,7 +352,8 @@ class Suggester:
                 for i, _recall in pending
             ]
             predictions = list(model.predict(texts))
-        for (i, recall), prediction in zip(pending, predictions, strict=True):
+        words = self._category_words_of([lines[i] for i, _recall in pending])
+        for (i, recall), prediction, word in zip(pending, predictions, words, strict=True):
             line = lines[i]
             business = line.account_id in self.business_accounts
             if (
@@ -348,12 +370,39 @@ class Suggester:
             elif recall is not None:
                 out[i] = recall.suggestion
             else:
-                out[i] = self._category_word(line) or (_DEFAULT if business else None)
+                out[i] = word or (_DEFAULT if business else None)
         business_accounts = self.business_accounts
         return [
             None if s is None else _fit(s, line.account_id in business_accounts, line.cents)
             for s, line in zip(out, lines, strict=True)
         ]
+
+
+# The characters besides a-z/A-Z that a case-insensitive pattern takes for an ASCII letter
+# and lower() does not turn into it (found by testing every code point).
+_FOLD_TO_ASCII = (("İ", "i"), ("ı", "i"), ("ſ", "s"))
+
+
+def _matching(
+    pattern: re.Pattern[str], texts: Sequence[str], literals: re.Pattern[str]
+) -> set[int]:
+    """Positions of the texts in which ``pattern`` finds something.
+
+    ``literals`` finds, in lower case, a literal that every match of ``pattern`` contains. It
+    runs once over all texts (joined by NUL, which no literal crosses) and is quick where
+    the case-insensitive ``pattern`` is slow; ``pattern`` then decides on the few texts found.
+    """
+    joined = "\x00".join(texts)
+    for special, letter in _FOLD_TO_ASCII:  # str.replace: far quicker than str.translate
+        joined = joined.replace(special, letter)
+    joined = joined.lower()
+    if len(joined) != sum(map(len, texts)) + max(len(texts) - 1, 0):
+        candidates: Iterable[int] = range(len(texts))  # lower() lengthened a text
+    else:
+        starts = list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
+        found = literals.finditer(joined)
+        candidates = {bisect_right(starts, match.start()) - 1 for match in found}
+    return {k for k in candidates if pattern.search(texts[k])}
 
 
 def _unclassified_lines(
@@ -466,12 +515,25 @@ def _run(
 
 
 def suggest_for_batch(
-    session: Session, tenant_id: int, batch_id: int, actor: str = "system"
+    session: Session,
+    tenant_id: int,
+    batch_id: int,
+    actor: str = "system",
+    *,
+    lines: Iterable[Sequence[Any]] | None = None,
 ) -> int:
     """Unconfirmed suggestions for the batch's lines that have no classification yet; returns
-    how many were created (lines nobody recognises get none)."""
-    lines = _unclassified_lines(session, tenant_id, BankTransaction.batch_id == batch_id)
-    return _run(session, tenant_id, lines, actor, {"batch_id": batch_id})
+    how many were created (lines nobody recognises get none).
+
+    ``lines``: the batch's lines as (id, account id, amount in cents, IBAN, name, purpose,
+    booking text) when the caller has them at hand — the importer, right after storing a
+    batch nobody can have classified yet — so they need not be read back.
+    """
+    if lines is None:
+        found = _unclassified_lines(session, tenant_id, BankTransaction.batch_id == batch_id)
+    else:
+        found = list(starmap(_Line, lines))
+    return _run(session, tenant_id, found, actor, {"batch_id": batch_id})
 
 
 def suggest(

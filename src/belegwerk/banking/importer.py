@@ -32,14 +32,17 @@ import importlib
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import compress, count, repeat
+from operator import gt, is_not, itemgetter, methodcaller
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from belegwerk.banking.accounts import get_account
@@ -49,6 +52,7 @@ from belegwerk.banking.statement import (
     ParsedStatement,
     ParsedTransaction,
     RejectedRow,
+    TransactionColumns,
 )
 from belegwerk.core import bulk
 from belegwerk.core.audit import audit_writer
@@ -73,6 +77,8 @@ _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # 128 bits of SHA-256 are plenty to tell statement lines apart and keep the unique index small.
 FINGERPRINT_HEX = 32
+_HEXDIGEST = methodcaller("hexdigest")
+_FINGERPRINT_PART = itemgetter(slice(0, FINGERPRINT_HEX))
 
 
 def _to_cents(amount: Decimal) -> int:
@@ -82,6 +88,15 @@ def _to_cents(amount: Decimal) -> int:
     if cents != scaled:
         cents = int(scaled.to_integral_value(rounding=ROUND_HALF_UP))
     return cents
+
+
+_CENT = Decimal("0.01")
+
+
+def cents_of(amounts: Iterable[Decimal]) -> list[int]:
+    """:func:`_to_cents` of every amount, without a Python loop."""
+    rounded = map(Decimal.quantize, amounts, repeat(_CENT), repeat(ROUND_HALF_UP))
+    return list(map(int, map(Decimal.scaleb, rounded, repeat(2))))
 
 
 @contextmanager
@@ -104,6 +119,26 @@ def gc_paused() -> Iterator[None]:
 def normalise_purpose(text: str) -> str:
     """Purpose as compared for duplicates (see the module docstring, field 5)."""
     return " ".join(_NOT_WORD.sub("", text.casefold()).split())
+
+
+def normalise_purposes(texts: Iterable[str]) -> dict[str, str]:
+    """:func:`normalise_purpose` of each distinct text, all in one go.
+
+    Case folding, removing characters and collapsing spaces each act character by character,
+    so they run once over the texts joined by NUL instead of three calls per text: the
+    characters to remove are found among the distinct characters of all texts and removed
+    with one ``str.replace`` each; a text holding NUL itself is normalised on its own.
+    """
+    distinct = list(set(texts))
+    joined = "\x00".join(distinct)
+    if not distinct or joined.count("\x00") != len(distinct) - 1:
+        return {text: normalise_purpose(text) for text in distinct}
+    folded = joined.casefold()
+    for char in set(folded):
+        if char != "\x00" and _NOT_WORD.match(char):
+            folded = folded.replace(char, "")
+    parts = " ".join(folded.split()).split("\x00")
+    return dict(zip(distinct, map(str.strip, parts, repeat(" ")), strict=True))
 
 
 def _end_to_end(value: str) -> str:
@@ -134,37 +169,54 @@ def fingerprint(
 
 
 def fingerprints(
-    account_id: int, transactions: Sequence[ParsedTransaction]
+    account_id: int, transactions: TransactionColumns | Sequence[ParsedTransaction]
 ) -> list[tuple[str, int]]:
     """(fingerprint, occurrence within the file) for every transaction, in order."""
+    columns = (
+        transactions
+        if isinstance(transactions, TransactionColumns)
+        else TransactionColumns.from_transactions(transactions)
+    )
+    digests, occurrences = _fingerprint_columns(account_id, columns, cents_of(columns.amount))
+    return list(zip(digests, occurrences, strict=True))
+
+
+def _fingerprint_columns(
+    account_id: int, columns: TransactionColumns, cents: list[int]
+) -> tuple[list[str], list[int]]:
+    """The fingerprints column by column: each distinct date, IBAN, purpose and reference is
+    normalised once (statements repeat them), the texts are joined and hashed without a
+    Python loop; only the occurrence count walks the rows."""
     prefix = f"{account_id}{SEPARATOR}"
-    sha = hashlib.sha256
-    sub = _NOT_WORD.sub
-    seen: dict[str, int] = {}
-    purposes: dict[str, str] = {}  # statements repeat purposes ("Kaffee"): normalise once
-    keys: list[tuple[str, int]] = []
-    append = keys.append
-    for t in transactions:
-        e2e = t.end_to_end_ref.strip()
-        if e2e and e2e.upper() == "NOTPROVIDED":
-            e2e = ""
-        purpose = purposes.get(t.purpose)
-        if purpose is None:
-            purpose = purposes[t.purpose] = " ".join(sub("", t.purpose.casefold()).split())
-        text = SEPARATOR.join(
-            (
-                prefix + t.booking_date.isoformat(),
-                str(_to_cents(t.amount)),
-                t.counterparty_iban.replace(" ", "").upper(),
-                purpose,
-                e2e,
-            )
-        )
-        digest = sha(text.encode("utf-8")).hexdigest()[:FINGERPRINT_HEX]
-        occurrence = seen.get(digest, 0) + 1
-        seen[digest] = occurrence
-        append((digest, occurrence))
-    return keys
+    days = {day: prefix + day.isoformat() for day in set(columns.booking_date)}
+    ibans = {iban: iban.replace(" ", "").upper() for iban in set(columns.counterparty_iban)}
+    purposes = normalise_purposes(columns.purpose)
+    refs = {ref: _end_to_end(ref) for ref in set(columns.end_to_end_ref)}
+    texts = map(
+        SEPARATOR.join,
+        zip(
+            map(days.__getitem__, columns.booking_date),
+            map(str, cents),
+            map(ibans.__getitem__, columns.counterparty_iban),
+            map(purposes.__getitem__, columns.purpose),
+            map(refs.__getitem__, columns.end_to_end_ref),
+            strict=True,
+        ),
+    )
+    hashes = map(hashlib.sha256, map(str.encode, texts))
+    digests = list(map(_FINGERPRINT_PART, map(_HEXDIGEST, hashes)))
+    return digests, _occurrences(digests)
+
+
+def _occurrences(digests: list[str]) -> list[int]:
+    """k for the k-th line with the same fingerprint; only repeated ones are counted."""
+    occurrences = [1] * len(digests)
+    repeated = {digest for digest, n in Counter(digests).items() if n > 1}
+    if repeated:
+        seen: dict[str, int] = {}
+        for k in [k for k, digest in enumerate(digests) if digest in repeated]:
+            occurrences[k] = seen[digests[k]] = seen.get(digests[k], 0) + 1
+    return occurrences
 
 
 # --------------------------------------------------------------------------- preview
@@ -260,14 +312,15 @@ def check_importable(account: BankAccount, statement: ParsedStatement) -> None:
                 {"statement_iban": own, "account_iban": account.iban or ""},
             ],
         )
-    too_large = next((t for t in statement.transactions if abs(t.amount) > MAX_AMOUNT), None)
-    if too_large is not None:
+    columns = statement.columns()
+    amounts = columns.amount
+    if amounts and max(map(abs, amounts)) > MAX_AMOUNT:
+        k = next(k for k, amount in enumerate(amounts) if abs(amount) > MAX_AMOUNT)
+        line, amount = columns.line_no[k], amounts[k]
         raise ValidationFailed(
             "bank.amount_too_large",
-            _("Line {line}: the amount {amount} is too large.").format(
-                line=too_large.line_no, amount=too_large.amount
-            ),
-            [{"line": too_large.line_no, "value": str(too_large.amount)}],
+            _("Line {line}: the amount {amount} is too large.").format(line=line, amount=amount),
+            [{"line": line, "value": str(amount)}],
         )
     if len(statement.transactions) > MAX_ROWS:
         raise ValidationFailed(
@@ -307,15 +360,15 @@ def _existing_max(
     session: Session,
     tenant_id: int,
     account_id: int,
-    keys: Sequence[tuple[str, int]],
-    transactions: Sequence[ParsedTransaction],
+    digests: Sequence[str],
+    booking_dates: Sequence[date],
 ) -> dict[str, int]:
     """Highest stored occurrence per fingerprint of the file, read set-based.
 
     Few fingerprints: IN lists of at most 900. Many: every stored row of the file's date range
     (a duplicate has the same booking date, so it must lie inside the range).
     """
-    wanted = {fp for fp, _occ in keys}
+    wanted = set(digests)
     found: dict[str, int] = {}
     if not wanted:
         return found
@@ -331,41 +384,48 @@ def _existing_max(
             )
             found.update({fp: occ for fp, occ in session.execute(query)})
         return found
-    first = min(t.booking_date for t in transactions)
-    last = max(t.booking_date for t in transactions)
     query = select(BankTransaction.fingerprint, BankTransaction.occurrence).where(
-        *base, BankTransaction.booking_date >= first, BankTransaction.booking_date <= last
+        *base,
+        BankTransaction.booking_date >= min(booking_dates),
+        BankTransaction.booking_date <= max(booking_dates),
     )
     get = found.get
-    for fp, occ in session.execute(query):
-        if fp in wanted and occ > get(fp, 0):
+    for fp, occ in session.connection().execute(query).all():  # Core rows, fetched at once
+        if occ > get(fp, 0):
             found[fp] = occ
     return found
 
 
 @dataclass
 class Plan:
-    """Which rows of a statement are new for an account."""
+    """Which lines of a statement are new for an account, with what their storing reuses."""
 
-    keys: list[tuple[str, int]]
-    new: list[int]  # indices into statement.transactions
+    columns: TransactionColumns
+    cents: list[int]  # the amounts in cents
+    digests: list[str]  # the fingerprints
+    occurrences: list[int]
+    new: list[int]  # positions of the new lines
 
     @property
     def duplicates(self) -> int:
-        return len(self.keys) - len(self.new)
+        return len(self.digests) - len(self.new)
+
+    def key(self, k: int) -> tuple[str, int]:
+        return self.digests[k], self.occurrences[k]
 
 
 def plan_import(
     session: Session, tenant_id: int, account_id: int, statement: ParsedStatement
 ) -> Plan:
-    """Fingerprints and the new rows; reads only (used by ``--dry-run`` as well)."""
-    txs = statement.transactions
+    """Fingerprints and the new lines; reads only (used by ``--dry-run`` as well)."""
+    columns = statement.columns()
     with gc_paused():
-        keys = fingerprints(account_id, txs)
-        existing = _existing_max(session, tenant_id, account_id, keys, txs)
-        get = existing.get
-        new = [i for i, (fp, occ) in enumerate(keys) if occ > get(fp, 0)]
-    return Plan(keys, new)
+        cents = cents_of(columns.amount)
+        digests, occurrences = _fingerprint_columns(account_id, columns, cents)
+        existing = _existing_max(session, tenant_id, account_id, digests, columns.booking_date)
+        stored = map(existing.get, digests, repeat(0))
+        new = list(compress(count(), map(gt, occurrences, stored)))
+    return Plan(columns, cents, digests, occurrences, new)
 
 
 # --------------------------------------------------------------------------- persist
@@ -414,97 +474,90 @@ COLUMNS = (
     "occurrence",
     "created_at",
 )
-_DATE_COLUMNS = (COLUMNS.index("booking_date"), COLUMNS.index("value_date"))
-_MONEY_COLUMNS = (COLUMNS.index("amount"), COLUMNS.index("balance_after"))
-_FEE_COLUMN = COLUMNS.index("fee_of_id")
+_TABLE = cast(Table, BankTransaction.__table__)
+# What the classifier needs of a stored line, as positions in a row of ``COLUMNS`` order.
+_SUGGEST_FACTS = itemgetter(
+    *(
+        COLUMNS.index(name)
+        for name in (
+            "account_id",
+            "amount",
+            "counterparty_iban",
+            "counterparty_name",
+            "purpose",
+            "booking_text",
+        )
+    )
+)
+_KEY = itemgetter(COLUMNS.index("fingerprint"), COLUMNS.index("occurrence"))
 
 
-def _values(
+def _take(values: Sequence[Any], positions: Sequence[int]) -> Sequence[Any]:
+    """``[values[k] for k in positions]`` without a Python loop."""
+    if len(positions) < 2:
+        return [values[k] for k in positions]
+    taken: tuple[Any, ...] = itemgetter(*positions)(values)
+    return taken
+
+
+def _cut(width: int) -> Callable[[str], str]:
+    return itemgetter(slice(0, width))
+
+
+def _rows(
+    session: Session,
     tenant_id: int,
     account: BankAccount,
     batch_id: int,
-    statement: ParsedStatement,
     plan: Plan,
-    indices: Sequence[int],
-) -> list[list[Any]]:
-    """One list of column values (in ``COLUMNS`` order) per new row: no ORM object per row."""
-    now = utcnow()
-    txs = statement.transactions
-    keys = plan.keys
-    default_currency = (statement.currency or account.currency or "EUR")[:3]
-    dumps = _DUMPS
-    account_id = account.id
-    rows: list[list[Any]] = []
-    append = rows.append
-    for i in indices:
-        t = txs[i]
-        fp, occ = keys[i]
-        append(
-            [
-                tenant_id,
-                account_id,
-                batch_id,
-                t.line_no,
-                t.booking_date,
-                t.value_date,
-                t.amount,
-                (t.currency or default_currency)[:3],
-                t.counterparty_name[:200],
-                t.counterparty_iban.replace(" ", "").upper()[:34],
-                t.counterparty_bic[:11],
-                t.purpose,
-                t.booking_text[:200],
-                t.end_to_end_ref[:100],
-                t.mandate_ref[:100],
-                t.creditor_id[:50],
-                t.gv_code[:10],
-                t.balance_after,
-                None,
-                dumps(t.raw),
-                fp,
-                occ,
-                now,
-            ]
+    currency: str,
+    positions: Sequence[int],
+    fee_of_ids: Sequence[int | None] | None = None,
+) -> list[tuple[Any, ...]]:
+    """The lines at ``positions`` as tuples in ``COLUMNS`` order, converted to what the driver
+    receives (dates and the time stamp through the column types' own converters, money as
+    the cents the Money type stores), each distinct value converted once."""
+    c = plan.columns
+    n = len(positions)
+    to_date = bulk.binder(session, _TABLE, "booking_date")
+    stamp = bulk.binder(session, _TABLE, "created_at")(utcnow())
+    booking, value = _take(c.booking_date, positions), _take(c.value_date, positions)
+    days = {day: None if day is None else to_date(day) for day in {*booking, *value}}
+    currencies = _take(c.currency, positions)
+    codes = {code: (code or currency)[:3] for code in set(currencies)}
+    ibans = _take(c.counterparty_iban, positions)
+    clean = {iban: iban.replace(" ", "").upper()[:34] for iban in set(ibans)}
+    balances: Iterable[int | None] = repeat(None)
+    taken = _take(c.balance_after, positions)
+    if any(map(is_not, taken, repeat(None))):
+        balances = [None if b is None else _to_cents(b) for b in taken]
+    return list(
+        zip(
+            repeat(tenant_id, n),
+            repeat(account.id),
+            repeat(batch_id),
+            _take(c.line_no, positions),
+            map(days.__getitem__, booking),
+            map(days.__getitem__, value),
+            _take(plan.cents, positions),
+            map(codes.__getitem__, currencies),
+            map(_cut(200), _take(c.counterparty_name, positions)),
+            map(clean.__getitem__, ibans),
+            map(_cut(11), _take(c.counterparty_bic, positions)),
+            _take(c.purpose, positions),
+            map(_cut(200), _take(c.booking_text, positions)),
+            map(_cut(100), _take(c.end_to_end_ref, positions)),
+            map(_cut(100), _take(c.mandate_ref, positions)),
+            map(_cut(50), _take(c.creditor_id, positions)),
+            map(_cut(10), _take(c.gv_code, positions)),
+            balances,
+            repeat(None) if fee_of_ids is None else fee_of_ids,
+            _take(c.raw, positions),
+            _take(plan.digests, positions),
+            _take(plan.occurrences, positions),
+            repeat(stamp),
         )
-    return rows
-
-
-def _cents(rows: list[list[Any]]) -> None:
-    """Money columns to integer cents in place (what the Money type stores)."""
-    a_col, bal_col = _MONEY_COLUMNS
-    for r in rows:
-        r[a_col] = _to_cents(r[a_col])
-        if r[bal_col] is not None:
-            r[bal_col] = _to_cents(r[bal_col])
-
-
-def _write(session: Session, rows: list[list[Any]]) -> None:
-    """Insert the rows with one executemany, values converted once here.
-
-    The rows go straight to the driver (SQLite's executemany, psycopg's pipeline): SQLAlchemy's
-    per-row typed processing costs more than the insert itself at 100,000 rows (on
-    PostgreSQL ten times as much). Dates and the time stamp go through the column types' own
-    converters for the dialect, money becomes cents as the Money type stores it. Row-level
-    security and the constraints apply as to any insert (COPY is not allowed under RLS).
-    """
-    if not rows:
-        return
-    table = cast(Table, BankTransaction.__table__)
-    to_date = bulk.binder(session, table, "booking_date")
-    stamp = bulk.binder(session, table, "created_at")(rows[0][-1])
-    _cents(rows)
-    b_col, v_col = _DATE_COLUMNS
-    dates: dict[date, Any] = {}  # a statement has few distinct days: convert each once
-    for r in rows:
-        for col in (b_col, v_col):
-            day = r[col]
-            if day is not None:
-                text = dates.get(day)
-                if text is None:
-                    text = dates[day] = to_date(day)
-                r[col] = text
-        r[-1] = stamp
-    bulk.insert_tuples(session, table, COLUMNS, [tuple(r) for r in rows])
+    )
 
 
 def _insert(
@@ -512,42 +565,48 @@ def _insert(
     tenant_id: int,
     account: BankAccount,
     batch_id: int,
-    statement: ParsedStatement,
     plan: Plan,
-) -> None:
-    """One executemany insert; PayPal fees in a second one, pointing at their payment."""
-    txs = statement.transactions
+    currency: str,
+) -> list[tuple[Any, ...]]:
+    """The new lines with one executemany (PayPal fees with a second one, pointing at their
+    payment); returns the rows as inserted.
+
+    The rows go straight to the driver (SQLite's executemany, psycopg's pipeline):
+    SQLAlchemy's per-row typed processing costs more than the insert itself at 100,000 rows
+    (on PostgreSQL ten times as much). Row-level security and the constraints apply as to
+    any insert (COPY is not allowed under RLS).
+    """
     # In fingerprint order: the unique index then grows page by page instead of at random
     # places (a third less insert time on SQLite). File order stays in line_no.
-    ordered = sorted(plan.new, key=plan.keys.__getitem__)
-    fees = [i for i in ordered if txs[i].fee_of is not None]
+    order = sorted(plan.new, key=plan.digests.__getitem__)
+    fee_of = plan.columns.fee_of
+    fees = [k for k in order if fee_of[k] is not None]
     if not fees:
-        _write(session, _values(tenant_id, account, batch_id, statement, plan, ordered))
-        return
+        rows = _rows(session, tenant_id, account, batch_id, plan, currency, order)
+        bulk.insert_tuples(session, _TABLE, COLUMNS, rows)
+        return rows
     fee_set = set(fees)
-    parents = [i for i in ordered if i not in fee_set]
-    ids: dict[tuple[str, int], int] = {}
-    rows = _values(tenant_id, account, batch_id, statement, plan, parents)
-    if rows:
-        returned = session.execute(
-            insert(BankTransaction).returning(
-                BankTransaction.id,
-                BankTransaction.fingerprint,
-                BankTransaction.occurrence,
-                sort_by_parameter_order=True,
-            ),
-            [dict(zip(COLUMNS, r, strict=True)) for r in rows],
-        )
-        ids = {(fp, occ): row_id for row_id, fp, occ in returned}
-    missing = {plan.keys[p] for i in fees if (p := txs[i].fee_of) is not None} - set(ids)
-    if missing:  # the payment was stored by an earlier import
-        ids.update(_ids_of(session, tenant_id, account.id, missing))
-    fee_rows = _values(tenant_id, account, batch_id, statement, plan, fees)
-    for row, i in zip(fee_rows, fees, strict=True):
-        parent = txs[i].fee_of
-        if parent is not None and 0 <= parent < len(txs):
-            row[_FEE_COLUMN] = ids.get(plan.keys[parent])
-    _write(session, fee_rows)
+    parents = _rows(
+        session,
+        tenant_id,
+        account,
+        batch_id,
+        plan,
+        currency,
+        [k for k in order if k not in fee_set],
+    )
+    bulk.insert_tuples(session, _TABLE, COLUMNS, parents)
+    # The payment of a fee is in this file; it may have been stored by an earlier import.
+    count = len(fee_of)
+    wanted = {plan.key(p) for k in fees if (p := fee_of[k]) is not None and 0 <= p < count}
+    ids = _ids_of(session, tenant_id, account.id, wanted)
+    fee_ids = [
+        ids.get(plan.key(p)) if (p := fee_of[k]) is not None and 0 <= p < count else None
+        for k in fees
+    ]
+    fee_rows = _rows(session, tenant_id, account, batch_id, plan, currency, fees, fee_ids)
+    bulk.insert_tuples(session, _TABLE, COLUMNS, fee_rows)
+    return parents + fee_rows
 
 
 def _ids_of(
@@ -574,7 +633,22 @@ def _ids_of(
     return ids
 
 
-def _classifier() -> Callable[[Session, int, int], Any] | None:
+def _suggestion_lines(
+    session: Session, tenant_id: int, batch_id: int, rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """(id, account, cents, IBAN, name, purpose, booking text) of the stored rows, in id
+    order, for the classifier: it need not read back what was just written."""
+    query = select(
+        BankTransaction.id, BankTransaction.fingerprint, BankTransaction.occurrence
+    ).where(BankTransaction.tenant_id == tenant_id, BankTransaction.batch_id == batch_id)
+    stored = session.connection().execute(query).all()  # Core rows, fetched at once
+    ids = {(fp, occ): row_id for row_id, fp, occ in stored}
+    lines = [(ids[_KEY(row)], *_SUGGEST_FACTS(row)) for row in rows]
+    lines.sort()
+    return lines
+
+
+def _classifier() -> Callable[..., Any] | None:
     """The classifier's hook, when that module is installed (it is optional here)."""
     try:
         module = importlib.import_module("belegwerk.banking.classify")
@@ -620,6 +694,38 @@ def import_statement(
     (bank.rows_rejected) — in each case nothing is stored. ``timings`` (optional) receives
     the seconds spent in dedupe, persist and classify.
     """
+    # One pause of the cyclic collector for the whole import: its temporaries (tens of
+    # thousands of row tuples) are gone when _import returns, so the collection that follows
+    # the pause has nothing big left to walk.
+    with gc_paused():
+        return _import(
+            session,
+            tenant_id,
+            account_id,
+            statement,
+            content,
+            file_name,
+            actor=actor,
+            accept_rejected=accept_rejected,
+            classify=classify,
+            timings=timings,
+        )
+
+
+def _import(
+    session: Session,
+    tenant_id: int,
+    account_id: int,
+    statement: ParsedStatement,
+    content: bytes,
+    file_name: str,
+    *,
+    actor: str = "local",
+    accept_rejected: bool = False,
+    classify: bool = True,
+    timings: dict[str, float] | None = None,
+) -> ImportBatch:
+    """The import itself (see :func:`import_statement`)."""
     clock = time.perf_counter
     account = get_account(session, tenant_id, account_id)
     check_importable(account, statement)
@@ -638,6 +744,7 @@ def import_statement(
         actor=actor,
     )
     rejected = rejected_details(statement.rejected)
+    layout = plan.columns.raw_layout
     batch = ImportBatch(
         tenant_id=tenant_id,
         account_id=account.id,
@@ -647,17 +754,18 @@ def import_statement(
         format=statement.format[:10],
         template_key=statement.template_key[:80],
         score=Decimal(statement.score).quantize(Decimal("0.0001")),
-        rows=len(statement.transactions) + len(rejected),
+        rows=len(plan.columns) + len(rejected),
         imported=len(plan.new),
         duplicates=plan.duplicates,
         rejected=len(rejected),
         rejected_rows=json.dumps(rejected, ensure_ascii=False),
+        raw_layout=layout.to_json() if layout is not None else None,
         created_by=actor,
     )
     session.add(batch)
     session.flush()
-    with gc_paused():
-        _insert(session, tenant_id, account, batch.id, statement, plan)
+    currency = (statement.currency or account.currency or "EUR")[:3]
+    rows = _insert(session, tenant_id, account, batch.id, plan, currency)
     audit_writer(session, tenant_id, actor).record(
         "import",
         "bank_import_batch",
@@ -679,9 +787,9 @@ def import_statement(
 
     hook = _classifier() if classify and batch.imported else None
     if hook is not None:
-        with gc_paused():
-            hook(session, tenant_id, batch.id)
-            session.flush()
+        lines = _suggestion_lines(session, tenant_id, batch.id, rows)
+        hook(session, tenant_id, batch.id, lines=lines)
+        session.flush()
     if timings is not None:
         timings["dedupe"] = deduped - started
         timings["persist"] = persisted - deduped
