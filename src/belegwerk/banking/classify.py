@@ -36,7 +36,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -255,7 +255,7 @@ def _usage_words(text: str) -> Suggestion | None:
 
 
 class _Line(NamedTuple):
-    id: int
+    id: Any  # the stored id, or a provisional one (see suggest_for_batch)
     account_id: int
     cents: int
     iban: str
@@ -283,7 +283,6 @@ class Suggester:
             )
         )
         self._category_words: dict[tuple[str, Decimal], Suggestion] = {}
-        self._booking_words: dict[str, Suggestion | None] = {}
 
     def _category_word(self, key: str, confidence: Decimal) -> Suggestion:
         if (key, confidence) not in self._category_words:
@@ -304,44 +303,37 @@ class Suggester:
                     found[k] = self._category_word(key, confidence)
         return found
 
-    def _strong(
-        self, line: _Line, purpose_word: bool, recall: Recall | None
-    ) -> Suggestion | Recall | None:
-        """Keyword, rule or a clear memory; a disputed memory is returned for later."""
-        found = _usage_words(line.purpose) if purpose_word else None
-        if found is None:
-            booking_text = line.booking_text  # repeats a lot: looked at once per run
-            if booking_text not in self._booking_words:
-                self._booking_words[booking_text] = _usage_words(booking_text)
-            found = self._booking_words[booking_text]
-        if found is not None:
-            return found
-        if self.rules:
-            rule = self.rules.first(
-                line.cents, line.iban, line.name, line.purpose, line.booking_text
-            )
-            if rule is not None:
-                return self._by_rule[rule.id]
-        if recall is not None and recall.clear:
-            return recall.suggestion
-        return recall
-
     def suggest(self, lines: Sequence[_Line]) -> list[Suggestion | None]:
         out: list[Suggestion | None] = [None] * len(lines)
         pending: list[tuple[int, Recall | None]] = []
-        # Work done once per run, not per line: keyword hits over all purposes at once, the
-        # memory once per counterparty.
+        # Keyword, rule or a clear memory first; a disputed memory waits for the classifier.
+        # Work done once per run, not per line: keyword hits over all purposes at once,
+        # booking texts and the memory once per distinct value.
         purpose_words = _matching(
             _ANY_USAGE_WORD, [line.purpose for line in lines], _USAGE_LITERALS
         )
+        booking_words = {text: _usage_words(text) for text in {line.booking_text for line in lines}}
         counterparties = {(line.iban, line.name) for line in lines}
         recalls = {pair: self.memory.recall(*pair) for pair in counterparties}
+        rules = self.rules if self.rules else None
         for i, line in enumerate(lines):
-            found = self._strong(line, i in purpose_words, recalls[line.iban, line.name])
-            if isinstance(found, Suggestion):
+            found = _usage_words(line.purpose) if i in purpose_words else None
+            if found is None:
+                found = booking_words[line.booking_text]
+            if found is None and rules is not None:
+                rule = rules.first(
+                    line.cents, line.iban, line.name, line.purpose, line.booking_text
+                )
+                if rule is not None:
+                    found = self._by_rule[rule.id]
+            if found is not None:
                 out[i] = found
+                continue
+            recall = recalls[line.iban, line.name]
+            if recall is not None and recall.clear:
+                out[i] = recall.suggestion
             else:
-                pending.append((i, found))
+                pending.append((i, recall))
         model = learn.model_for(self.session, self.tenant_id) if pending else None
         predictions: list[learn.Prediction | None] = [None] * len(pending)
         if model is not None:
@@ -498,11 +490,22 @@ def _run(
     lines: list[_Line],
     actor: str,
     scope: dict[str, Any],
+    ids: Callable[[list[Any]], list[int]] | None = None,
 ) -> int:
+    """Suggest, store and audit; ``ids`` turns provisional line ids into stored ones (only
+    for the lines that get a suggestion)."""
     if not lines:
         return 0
     suggester = Suggester(session, tenant_id)
-    sources = _store(session, tenant_id, lines, suggester.suggest(lines), actor)
+    suggestions = suggester.suggest(lines)
+    if ids is not None:
+        chosen = [k for k, s in enumerate(suggestions) if s is not None]
+        stored = ids([lines[k].id for k in chosen])
+        lines = [
+            lines[k]._replace(id=stored_id) for k, stored_id in zip(chosen, stored, strict=True)
+        ]
+        suggestions = [suggestions[k] for k in chosen]
+    sources = _store(session, tenant_id, lines, suggestions, actor)
     created = sum(sources.values())
     session.flush()
     audit_writer(session, tenant_id, actor).record(
@@ -521,19 +524,22 @@ def suggest_for_batch(
     actor: str = "system",
     *,
     lines: Iterable[Sequence[Any]] | None = None,
+    ids: Callable[[list[Any]], list[int]] | None = None,
 ) -> int:
     """Unconfirmed suggestions for the batch's lines that have no classification yet; returns
     how many were created (lines nobody recognises get none).
 
-    ``lines``: the batch's lines as (id, account id, amount in cents, IBAN, name, purpose,
-    booking text) when the caller has them at hand — the importer, right after storing a
-    batch nobody can have classified yet — so they need not be read back.
+    ``lines`` and ``ids``: the importer, right after storing a batch nobody can have
+    classified yet, passes its lines as (provisional id, account id, amount in cents, IBAN,
+    name, purpose, booking text) in the order they were stored, so nothing is read back;
+    ``ids`` gives the stored ids for provisional ones, asked only for lines that get a
+    suggestion.
     """
     if lines is None:
         found = _unclassified_lines(session, tenant_id, BankTransaction.batch_id == batch_id)
-    else:
-        found = list(starmap(_Line, lines))
-    return _run(session, tenant_id, found, actor, {"batch_id": batch_id})
+        return _run(session, tenant_id, found, actor, {"batch_id": batch_id})
+    found = list(starmap(_Line, lines))
+    return _run(session, tenant_id, found, actor, {"batch_id": batch_id}, ids)
 
 
 def suggest(

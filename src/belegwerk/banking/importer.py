@@ -633,19 +633,29 @@ def _ids_of(
     return ids
 
 
-def _suggestion_lines(
+def _suggestion_lines(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The stored rows as the classifier reads lines: (provisional id, account, cents, IBAN,
+    name, purpose, booking text), in the order they were stored; the provisional id is the
+    row's position."""
+    return [(k, *facts) for k, facts in enumerate(map(_SUGGEST_FACTS, rows))]
+
+
+def _stored_ids(
     session: Session, tenant_id: int, batch_id: int, rows: list[tuple[Any, ...]]
-) -> list[tuple[Any, ...]]:
-    """(id, account, cents, IBAN, name, purpose, booking text) of the stored rows, in id
-    order, for the classifier: it need not read back what was just written."""
-    query = select(
-        BankTransaction.id, BankTransaction.fingerprint, BankTransaction.occurrence
-    ).where(BankTransaction.tenant_id == tenant_id, BankTransaction.batch_id == batch_id)
-    stored = session.connection().execute(query).all()  # Core rows, fetched at once
-    ids = {(fp, occ): row_id for row_id, fp, occ in stored}
-    lines = [(ids[_KEY(row)], *_SUGGEST_FACTS(row)) for row in rows]
-    lines.sort()
-    return lines
+) -> Callable[[list[int]], list[int]]:
+    """Ids of stored rows by position in ``rows``, read once when first asked for."""
+
+    def ids(positions: list[int]) -> list[int]:
+        if not positions:
+            return []
+        query = select(
+            BankTransaction.id, BankTransaction.fingerprint, BankTransaction.occurrence
+        ).where(BankTransaction.tenant_id == tenant_id, BankTransaction.batch_id == batch_id)
+        stored = session.connection().execute(query).all()  # Core rows, fetched at once
+        by_key = {(fp, occ): row_id for row_id, fp, occ in stored}
+        return [by_key[_KEY(rows[k])] for k in positions]
+
+    return ids
 
 
 def _classifier() -> Callable[..., Any] | None:
@@ -787,8 +797,8 @@ def _import(
 
     hook = _classifier() if classify and batch.imported else None
     if hook is not None:
-        lines = _suggestion_lines(session, tenant_id, batch.id, rows)
-        hook(session, tenant_id, batch.id, lines=lines)
+        ids = _stored_ids(session, tenant_id, batch.id, rows)
+        hook(session, tenant_id, batch.id, lines=_suggestion_lines(rows), ids=ids)
         session.flush()
     if timings is not None:
         timings["dedupe"] = deduped - started
