@@ -1,11 +1,13 @@
 """Read a bank CSV with a :class:`CsvTemplate` into a :class:`ParsedStatement`.
 
-Pure and fast: Python's csv module does the splitting, values are typed with per-template
-closures (dates cached per distinct string, amounts via ``str.translate`` + ``Decimal``), and no
-regular expression runs per cell unless a template asks for one. A row that cannot be read
-becomes a :class:`RejectedRow` with its physical line number; rows ignored on purpose (pending,
-info rows) count as ``skipped``. A broken quotation mark spoils only its own line: the lines of a
-record with an odd number of quote characters are re-read one by one.
+Pure and fast: Python's csv module does the splitting, and values are typed column by column
+(:class:`_RowReader`): each distinct date string is parsed once, a column of amounts in the
+usual shapes is read in cents without a loop, and no regular expression runs per cell unless a
+template asks for one. The result is a :class:`TransactionColumns`, not an object per line. A
+row that cannot be read becomes a :class:`RejectedRow` with its physical line number; rows
+ignored on purpose (pending, info rows) count as ``skipped``. A broken quotation mark spoils
+only its own line: the lines of a record with an odd number of quote characters are re-read one
+by one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import repeat
-from operator import add, and_, is_, itemgetter
+from operator import add, and_, is_, itemgetter, mul
 from string import ascii_letters
 from typing import Any
 
@@ -37,7 +39,6 @@ from belegwerk.core.errors import ValidationFailed
 from belegwerk.core.i18n import _
 
 MAX_AMOUNT = Decimal("9999999999.99")
-_ZERO = Decimal(0)
 _IBAN_LIKE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
 
 FAMILY = {
@@ -204,41 +205,45 @@ def make_amount_parser(decimal: str, thousands: str) -> Callable[[str], Decimal 
     return parse
 
 
-_CENT = Decimal("0.01")
-
-
 def make_amount_column_parser(
     decimal: str, thousands: str
-) -> Callable[[list[str]], list[Decimal] | None]:
-    """A whole column at once, when every value has the common shape: optional sign, at most
-    ten digits (in groups of three when thousands separators are used), up to two decimals.
+) -> Callable[[list[str]], list[int] | None]:
+    """A whole column at once, in cents, when every value has the common shape: optional
+    sign, at most ten digits (in groups of three when thousands separators are used), up to
+    two decimals.
 
-    The values are checked by one regular expression over the joined column and converted
-    without a Python loop; the result equals :func:`make_amount_parser`'s for each value.
-    Returns None when any value needs the single-value parser (blanks, currency signs,
-    trailing minus, errors).
+    Each value's shape (its digits written as 9: ``-9.999,99``) is checked with a regular
+    expression once per distinct shape, and the cents are read with ``int`` after removing
+    the separators, scaled by the shape's decimals: no Python loop, no Decimal per value.
+    The result equals :func:`make_amount_parser`'s for each value (in cents). Returns None
+    when a value needs the single-value parser (blanks, currency signs, trailing minus,
+    errors).
     """
     d = re.escape(decimal)
-    whole = r"\d{1,10}"
+    whole = r"9{1,10}"
     if thousands:
         t = re.escape(thousands)
-        whole = rf"\d{{1,3}}(?:{t}\d{{3}}){{1,2}}|\d(?:{t}\d{{3}}){{3}}|{whole}"
-    value = rf"[+-]?(?:{whole})(?:{d}\d{{1,2}})?"
-    column = re.compile(rf"(?:{value}\n)*{value}").fullmatch
-    table: dict[int, str | None] = {}
+        whole = rf"9{{1,3}}(?:{t}999){{1,2}}|9(?:{t}999){{3}}|{whole}"
+    common = re.compile(rf"[+-]?(?:{whole})(?:{d}(9{{1,2}}))?").fullmatch
+    nines = str.maketrans("0123456789", "9999999999")
+    drop: dict[int, str | None] = {ord(decimal): None}
     if thousands:
-        table[ord(thousands)] = None
-    if decimal != ".":
-        table[ord(decimal)] = "."
+        drop[ord(thousands)] = None
+    scale = {None: 100, "9": 10, "99": 1}
 
-    def parse_column(values: list[str]) -> list[Decimal] | None:
+    def parse_column(values: list[str]) -> list[int] | None:
         joined = "\n".join(values)
-        if not values or column(joined) is None:
+        shapes = joined.translate(nines).split("\n")
+        if len(shapes) != len(values):  # a value with a line break of its own
             return None
-        numbers = joined.translate(table).split("\n")
-        if len(numbers) != len(values):  # a value with a line break of its own
-            return None
-        return list(map(Decimal.quantize, map(Decimal, numbers), repeat(_CENT)))
+        factor: dict[str, int] = {}
+        for shape in set(shapes):
+            match = common(shape)
+            if match is None:
+                return None
+            factor[shape] = scale[match.group(1)]
+        digits = map(int, joined.translate(drop).split("\n"))
+        return list(map(mul, digits, map(factor.__getitem__, shapes)))
 
     return parse_column
 
@@ -755,18 +760,18 @@ class _RowReader:
             found = [d for d, value in zip(found, column, strict=True) if value not in bad]
         return found
 
-    def _money(self, rows: _Rows, i: int) -> list[Decimal | None]:
-        """Like :meth:`_dates`, for amounts."""
+    def _money(self, rows: _Rows, i: int) -> list[int | None]:
+        """Like :meth:`_dates`, for amounts (in cents)."""
         column = rows.column(i)
         at_once = self.parse_amounts(column)
         if at_once is not None:
             return list(at_once)
         parse = self.parse_amount
-        parsed: dict[str, Decimal | None] = {}
+        parsed: dict[str, int | None] = {}
         bad: set[str] = set()
         for value in set(column):
             try:
-                parsed[value] = parse(value)
+                parsed[value] = _cents(parse(value))
             except ValueError:
                 bad.add(value)
         if bad:
@@ -813,19 +818,19 @@ class _RowReader:
 
     def _debit_credit(self, rows: _Rows) -> None:
         """Separate debit and credit columns, for rows without an amount."""
-        parse, zero = self.parse_amount, _ZERO
+        parse = self.parse_amount
         amounts = rows.typed["amount"]
         refused: dict[int, RejectedRow] = {}
         for k, row in enumerate(rows.cells):
             if amounts[k] is not None:
                 continue
-            values: list[Decimal | None] = []
+            values: list[int | None] = []
             for i in (self.i_debit, self.i_credit):
                 if i is None:
                     values.append(None)
                     continue
                 try:
-                    values.append(parse(row[i]))
+                    values.append(_cents(parse(row[i])))
                 except ValueError:
                     refused[k] = self._bad_amount(rows.lines[k], row[i], i)
                     break
@@ -833,7 +838,7 @@ class _RowReader:
                 continue
             debit, credit = values
             if debit is not None or credit is not None:
-                amounts[k] = abs(credit or zero) - abs(debit or zero)
+                amounts[k] = abs(credit or 0) - abs(debit or 0)
         self._refuse(rows, refused)
 
     def _missing(self, rows: _Rows) -> None:
@@ -968,11 +973,11 @@ class _RowReader:
         columns = TransactionColumns(
             line_no=rows.lines,
             booking_date=typed["booking_date"],
-            amount=typed["amount"],
+            cents=typed["amount"],
             value_date=typed["value_date"],
             currency=currency,
             **text_columns,
-            balance_after=typed["balance_after"],
+            balance_cents=typed["balance_after"],
             raw=rows.sources,
             fee_of=[None] * n,
             raw_layout=self.raw_layout,
@@ -981,9 +986,7 @@ class _RowReader:
             return self._with_fees(columns, typed["fee"])
         return columns
 
-    def _with_fees(
-        self, columns: TransactionColumns, fees: list[Decimal | None]
-    ) -> TransactionColumns:
+    def _with_fees(self, columns: TransactionColumns, fees: list[int | None]) -> TransactionColumns:
         """PayPal: a fee becomes its own line after its payment, pointing at it; the
         payment's balance is the one before the fee."""
         rule = self.template.fee
@@ -993,20 +996,25 @@ class _RowReader:
             _copy_line(columns, k, out)
             if not fee:
                 continue
-            balance = columns.balance_after[k]
-            out.balance_after[-1] = balance - fee if balance is not None else None
+            balance = columns.balance_cents[k]
+            out.balance_cents[-1] = balance - fee if balance is not None else None
             ref = columns.end_to_end_ref[k]
             _copy_line(columns, k, out)
             for name in _TEXT_FIELDS:
                 getattr(out, name)[-1] = ""
-            out.amount[-1] = fee
+            out.cents[-1] = fee
             out.counterparty_name[-1] = rule.counterparty_name
             out.booking_text[-1] = rule.booking_text
             out.purpose[-1] = " ".join(p for p in (rule.purpose, ref) if p)
             out.end_to_end_ref[-1] = ref
-            out.balance_after[-1] = balance
+            out.balance_cents[-1] = balance
             out.fee_of[-1] = len(out) - 2
         return out
+
+
+def _cents(amount: Decimal | None) -> int | None:
+    """An amount of the single-value parser (two places) in cents."""
+    return None if amount is None else int(amount.scaleb(2))
 
 
 def _joined(row: list[str], positions: list[int], separator: str) -> str:

@@ -37,9 +37,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import compress, count, repeat
-from operator import gt, is_not, itemgetter, methodcaller
+from operator import gt, itemgetter, methodcaller
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select
@@ -61,10 +61,11 @@ from belegwerk.core.documents import store_document
 from belegwerk.core.errors import Conflict, ValidationFailed
 from belegwerk.core.i18n import _
 from belegwerk.core.iban import normalize_iban
-from belegwerk.core.money import MAX_AMOUNT
+from belegwerk.core.money import MAX_AMOUNT, from_cents, to_cents
 from belegwerk.core.types import utcnow
 
 SEPARATOR = "\x1f"
+MAX_CENTS = to_cents(MAX_AMOUNT)
 IN_CHUNK = 900  # bound parameters per IN list (SQLite's historic limit is 999)
 IN_LIST_MAX = 2000  # above this many fingerprints, read the file's date range instead
 PAGE_SIZE_MAX = 500
@@ -79,24 +80,6 @@ _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 FINGERPRINT_HEX = 32
 _HEXDIGEST = methodcaller("hexdigest")
 _FINGERPRINT_PART = itemgetter(slice(0, FINGERPRINT_HEX))
-
-
-def _to_cents(amount: Decimal) -> int:
-    """Exact for amounts with at most two places (all parsers deliver those), rounded else."""
-    scaled = amount.scaleb(2)
-    cents = int(scaled)
-    if cents != scaled:
-        cents = int(scaled.to_integral_value(rounding=ROUND_HALF_UP))
-    return cents
-
-
-_CENT = Decimal("0.01")
-
-
-def cents_of(amounts: Iterable[Decimal]) -> list[int]:
-    """:func:`_to_cents` of every amount, without a Python loop."""
-    rounded = map(Decimal.quantize, amounts, repeat(_CENT), repeat(ROUND_HALF_UP))
-    return list(map(int, map(Decimal.scaleb, rounded, repeat(2))))
 
 
 @contextmanager
@@ -121,22 +104,29 @@ def normalise_purpose(text: str) -> str:
     return " ".join(_NOT_WORD.sub("", text.casefold()).split())
 
 
+_ASCII_NOT_WORD = [c for c in map(chr, range(1, 128)) if _NOT_WORD.match(c)]
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
 def normalise_purposes(texts: Iterable[str]) -> dict[str, str]:
     """:func:`normalise_purpose` of each distinct text, all in one go.
 
     Case folding, removing characters and collapsing spaces each act character by character,
-    so they run once over the texts joined by NUL instead of three calls per text: the
-    characters to remove are found among the distinct characters of all texts and removed
-    with one ``str.replace`` each; a text holding NUL itself is normalised on its own.
+    so they run once over the texts joined by NUL instead of three calls per text: each
+    character to remove (ASCII punctuation present, non-ASCII ones found) goes with one
+    ``str.replace``; a text holding NUL itself is normalised on its own.
     """
     distinct = list(set(texts))
     joined = "\x00".join(distinct)
     if not distinct or joined.count("\x00") != len(distinct) - 1:
         return {text: normalise_purpose(text) for text in distinct}
     folded = joined.casefold()
-    for char in set(folded):
-        if char != "\x00" and _NOT_WORD.match(char):
-            folded = folded.replace(char, "")
+    removed = [char for char in _ASCII_NOT_WORD if char in folded]
+    if not folded.isascii():
+        others = set("".join(_NON_ASCII.findall(folded)))
+        removed += [char for char in others if _NOT_WORD.match(char)]
+    for char in removed:
+        folded = folded.replace(char, "")
     parts = " ".join(folded.split()).split("\x00")
     return dict(zip(distinct, map(str.strip, parts, repeat(" ")), strict=True))
 
@@ -177,12 +167,12 @@ def fingerprints(
         if isinstance(transactions, TransactionColumns)
         else TransactionColumns.from_transactions(transactions)
     )
-    digests, occurrences = _fingerprint_columns(account_id, columns, cents_of(columns.amount))
+    digests, occurrences = _fingerprint_columns(account_id, columns)
     return list(zip(digests, occurrences, strict=True))
 
 
 def _fingerprint_columns(
-    account_id: int, columns: TransactionColumns, cents: list[int]
+    account_id: int, columns: TransactionColumns
 ) -> tuple[list[str], list[int]]:
     """The fingerprints column by column: each distinct date, IBAN, purpose and reference is
     normalised once (statements repeat them), the texts are joined and hashed without a
@@ -196,7 +186,7 @@ def _fingerprint_columns(
         SEPARATOR.join,
         zip(
             map(days.__getitem__, columns.booking_date),
-            map(str, cents),
+            map(str, columns.cents),
             map(ibans.__getitem__, columns.counterparty_iban),
             map(purposes.__getitem__, columns.purpose),
             map(refs.__getitem__, columns.end_to_end_ref),
@@ -313,10 +303,10 @@ def check_importable(account: BankAccount, statement: ParsedStatement) -> None:
             ],
         )
     columns = statement.columns()
-    amounts = columns.amount
-    if amounts and max(map(abs, amounts)) > MAX_AMOUNT:
-        k = next(k for k, amount in enumerate(amounts) if abs(amount) > MAX_AMOUNT)
-        line, amount = columns.line_no[k], amounts[k]
+    cents = columns.cents
+    if cents and max(map(abs, cents)) > MAX_CENTS:
+        k = next(k for k, value in enumerate(cents) if abs(value) > MAX_CENTS)
+        line, amount = columns.line_no[k], from_cents(cents[k])
         raise ValidationFailed(
             "bank.amount_too_large",
             _("Line {line}: the amount {amount} is too large.").format(line=line, amount=amount),
@@ -401,7 +391,6 @@ class Plan:
     """Which lines of a statement are new for an account, with what their storing reuses."""
 
     columns: TransactionColumns
-    cents: list[int]  # the amounts in cents
     digests: list[str]  # the fingerprints
     occurrences: list[int]
     new: list[int]  # positions of the new lines
@@ -420,12 +409,11 @@ def plan_import(
     """Fingerprints and the new lines; reads only (used by ``--dry-run`` as well)."""
     columns = statement.columns()
     with gc_paused():
-        cents = cents_of(columns.amount)
-        digests, occurrences = _fingerprint_columns(account_id, columns, cents)
+        digests, occurrences = _fingerprint_columns(account_id, columns)
         existing = _existing_max(session, tenant_id, account_id, digests, columns.booking_date)
         stored = map(existing.get, digests, repeat(0))
         new = list(compress(count(), map(gt, occurrences, stored)))
-    return Plan(columns, cents, digests, occurrences, new)
+    return Plan(columns, digests, occurrences, new)
 
 
 # --------------------------------------------------------------------------- persist
@@ -527,10 +515,6 @@ def _rows(
     codes = {code: (code or currency)[:3] for code in set(currencies)}
     ibans = _take(c.counterparty_iban, positions)
     clean = {iban: iban.replace(" ", "").upper()[:34] for iban in set(ibans)}
-    balances: Iterable[int | None] = repeat(None)
-    taken = _take(c.balance_after, positions)
-    if any(map(is_not, taken, repeat(None))):
-        balances = [None if b is None else _to_cents(b) for b in taken]
     return list(
         zip(
             repeat(tenant_id, n),
@@ -539,7 +523,7 @@ def _rows(
             _take(c.line_no, positions),
             map(days.__getitem__, booking),
             map(days.__getitem__, value),
-            _take(plan.cents, positions),
+            _take(c.cents, positions),
             map(codes.__getitem__, currencies),
             map(_cut(200), _take(c.counterparty_name, positions)),
             map(clean.__getitem__, ibans),
@@ -550,7 +534,7 @@ def _rows(
             map(_cut(100), _take(c.mandate_ref, positions)),
             map(_cut(50), _take(c.creditor_id, positions)),
             map(_cut(10), _take(c.gv_code, positions)),
-            balances,
+            _take(c.balance_cents, positions),
             repeat(None) if fee_of_ids is None else fee_of_ids,
             _take(c.raw, positions),
             _take(plan.digests, positions),

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any, overload
+
+from belegwerk.core.money import from_cents, to_cents
 
 # Hard limits at the edge (README documents them).
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a 100 MB file is refused with bank.too_large
@@ -130,13 +132,14 @@ def stored_raw(raw: str, layout: str | None) -> dict[str, str]:
 class TransactionColumns:
     """A statement's lines column by column: entry k of every list is line k.
 
-    ``raw`` holds each line's raw data as it is stored: the source record when ``raw_layout``
-    is set (CSV), else JSON objects.
+    Amounts are integer cents (what the database stores; no Decimal per line). ``raw`` holds
+    each line's raw data as it is stored: the source record when ``raw_layout`` is set (CSV),
+    else JSON objects.
     """
 
     line_no: list[int]
     booking_date: list[date]
-    amount: list[Decimal]
+    cents: list[int]
     value_date: list[date | None]
     currency: list[str]
     counterparty_name: list[str]
@@ -148,7 +151,7 @@ class TransactionColumns:
     mandate_ref: list[str]
     creditor_id: list[str]
     gv_code: list[str]
-    balance_after: list[Decimal | None]
+    balance_cents: list[int | None]
     raw: list[str]
     fee_of: list[int | None]
     raw_layout: RawLayout | None = None
@@ -158,27 +161,35 @@ class TransactionColumns:
 
     @classmethod
     def from_transactions(cls, transactions: Sequence[ParsedTransaction]) -> TransactionColumns:
-        get: dict[str, Callable[[ParsedTransaction], Any]] = {
-            name: _attribute(name) for name in _COLUMN_NAMES
-        }
         columns: dict[str, Any] = {
-            name: [get[name](t) for t in transactions] for name in _COLUMN_NAMES
+            name: [getattr(t, name) for t in transactions] for name in _SHARED_COLUMNS
         }
-        columns["raw"] = [raw_json(t.raw) for t in transactions]
-        return cls(**columns)
+        return cls(
+            **columns,
+            cents=[to_cents(t.amount) for t in transactions],
+            balance_cents=[
+                None if t.balance_after is None else to_cents(t.balance_after) for t in transactions
+            ],
+            raw=[raw_json(t.raw) for t in transactions],
+        )
 
     def transaction(self, k: int) -> ParsedTransaction:
-        values = {name: getattr(self, name)[k] for name in _COLUMN_NAMES if name != "raw"}
+        values = {name: getattr(self, name)[k] for name in _SHARED_COLUMNS}
+        balance = self.balance_cents[k]
         layout = self.raw_layout
         raw = layout.row(self.raw[k]) if layout is not None else json.loads(self.raw[k])
-        return ParsedTransaction(**values, raw=raw)
+        return ParsedTransaction(
+            **values,
+            amount=from_cents(self.cents[k]),
+            balance_after=None if balance is None else from_cents(balance),
+            raw=raw,
+        )
 
 
-def _attribute(name: str) -> Callable[[ParsedTransaction], Any]:
-    return lambda t: getattr(t, name)
-
-
-_COLUMN_NAMES = tuple(f.name for f in fields(ParsedTransaction))
+# The columns that hold what a ParsedTransaction field holds, under the same name.
+_SHARED_COLUMNS = tuple(
+    f.name for f in fields(ParsedTransaction) if f.name not in ("amount", "balance_after", "raw")
+)
 
 
 class ColumnRows(Sequence[ParsedTransaction]):
