@@ -207,7 +207,7 @@ def make_amount_parser(decimal: str, thousands: str) -> Callable[[str], Decimal 
 
 def make_amount_column_parser(
     decimal: str, thousands: str
-) -> Callable[[list[str]], list[int] | None]:
+) -> Callable[[Sequence[str]], list[int] | None]:
     """A whole column at once, in cents, when every value has the common shape: optional
     sign, at most ten digits (in groups of three when thousands separators are used), up to
     two decimals.
@@ -231,7 +231,7 @@ def make_amount_column_parser(
         drop[ord(thousands)] = None
     scale = {None: 100, "9": 10, "99": 1}
 
-    def parse_column(values: list[str]) -> list[int] | None:
+    def parse_column(values: Sequence[str]) -> list[int] | None:
         joined = "\n".join(values)
         shapes = joined.translate(nines).split("\n")
         if len(shapes) != len(values):  # a value with a line break of its own
@@ -549,7 +549,7 @@ def _has_none(values: list[Any]) -> bool:
     return any(map(is_, values, repeat(None)))
 
 
-def _pick(values: list[Any], positions: Sequence[int]) -> list[Any]:
+def _pick(values: Sequence[Any], positions: Sequence[int]) -> list[Any]:
     return [values[k] for k in positions]
 
 
@@ -562,15 +562,22 @@ class _Rows:
         self.lines = records.lines
         self.sources = records.sources
         self.typed: dict[str, list[Any]] = {}
+        # The cells column by column, made on first use when all rows are equally wide (one
+        # transposition instead of one pass over the rows per column).
+        self._columns: list[Sequence[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.cells)
 
-    def column(self, i: int) -> list[str]:
+    def column(self, i: int) -> Sequence[str]:
+        if self._columns is None and len(set(map(len, self.cells))) == 1:
+            self._columns = list(zip(*self.cells, strict=True))
+        if self._columns is not None:
+            return self._columns[i]
         return list(map(itemgetter(i), self.cells))
 
     def stripped(self, i: int) -> list[str]:
-        return list(map(str.strip, map(itemgetter(i), self.cells)))
+        return list(map(str.strip, self.column(i)))
 
     def keep(self, positions: Sequence[int]) -> None:
         if len(positions) == len(self.cells):
@@ -580,6 +587,8 @@ class _Rows:
         self.sources = _pick(self.sources, positions)
         for name, values in self.typed.items():
             self.typed[name] = _pick(values, positions)
+        if self._columns is not None:
+            self._columns = [_pick(values, positions) for values in self._columns]
 
     def drop(self, positions: Iterable[int]) -> None:
         gone = set(positions)
@@ -728,14 +737,16 @@ class _RowReader:
     def _skip(self, rows: _Rows) -> None:
         """Rows ignored on purpose (pending, info rows) count as skipped."""
         for pos, equals, starts in self.skip_rules:
-            marks = list(map(str.casefold, rows.stripped(pos)))
-            hits = [
-                k
-                for k, mark in enumerate(marks)
-                if mark in equals or (starts and mark.startswith(starts))
-            ]
-            self.skipped += len(hits)
-            rows.drop(hits)
+            column = rows.column(pos)
+            marked = set()
+            for value in set(column):  # a status column has a handful of values
+                mark = value.strip().casefold()
+                if mark in equals or (starts and mark.startswith(starts)):
+                    marked.add(value)
+            if marked:
+                hits = [k for k, value in enumerate(column) if value in marked]
+                self.skipped += len(hits)
+                rows.drop(hits)
 
     def _dates(self, rows: _Rows, i: int) -> list[date | None]:
         """Each distinct string parsed once; a row with an impossible date is refused."""
@@ -765,7 +776,7 @@ class _RowReader:
         column = rows.column(i)
         at_once = self.parse_amounts(column)
         if at_once is not None:
-            return list(at_once)
+            return list[int | None](at_once)
         parse = self.parse_amount
         parsed: dict[str, int | None] = {}
         bad: set[str] = set()

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import compress, count, repeat
-from operator import gt, itemgetter, methodcaller
+from operator import eq, gt, itemgetter, methodcaller
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select
@@ -187,15 +187,22 @@ def _fingerprint_columns(
         zip(
             map(days.__getitem__, columns.booking_date),
             map(str, columns.cents),
-            map(ibans.__getitem__, columns.counterparty_iban),
+            _mapped(columns.counterparty_iban, ibans),
             map(purposes.__getitem__, columns.purpose),
-            map(refs.__getitem__, columns.end_to_end_ref),
+            _mapped(columns.end_to_end_ref, refs),
             strict=True,
         ),
     )
     hashes = map(hashlib.sha256, map(str.encode, texts))
     digests = list(map(_FINGERPRINT_PART, map(_HEXDIGEST, hashes)))
     return digests, _occurrences(digests)
+
+
+def _mapped(values: list[str], mapping: dict[str, str]) -> Iterable[str]:
+    """``values`` through ``mapping``; as they are when it changes none of them."""
+    if all(map(eq, mapping, mapping.values())):
+        return values
+    return map(mapping.__getitem__, values)
 
 
 def _occurrences(digests: list[str]) -> list[int]:
@@ -437,10 +444,9 @@ def _media_type(file_name: str, fmt: str) -> str:
     return {"csv": "text/csv", "camt": "application/xml"}.get(fmt, "text/plain")
 
 
+# The columns of a stored line that vary from line to line (tenant, account and batch are the
+# same for all lines of an import and go into the statement once, see bulk.insert_tuples).
 COLUMNS = (
-    "tenant_id",
-    "account_id",
-    "batch_id",
     "line_no",
     "booking_date",
     "value_date",
@@ -456,36 +462,20 @@ COLUMNS = (
     "creditor_id",
     "gv_code",
     "balance_after",
-    "fee_of_id",
     "raw",
     "fingerprint",
     "occurrence",
     "created_at",
 )
 _TABLE = cast(Table, BankTransaction.__table__)
-# What the classifier needs of a stored line, as positions in a row of ``COLUMNS`` order.
-_SUGGEST_FACTS = itemgetter(
-    *(
-        COLUMNS.index(name)
-        for name in (
-            "account_id",
-            "amount",
-            "counterparty_iban",
-            "counterparty_name",
-            "purpose",
-            "booking_text",
-        )
-    )
-)
-_KEY = itemgetter(COLUMNS.index("fingerprint"), COLUMNS.index("occurrence"))
+_AT = {name: k for k, name in enumerate(COLUMNS)}
 
 
-def _take(values: Sequence[Any], positions: Sequence[int]) -> Sequence[Any]:
-    """``[values[k] for k in positions]`` without a Python loop."""
+def _picker(positions: Sequence[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """``values -> [values[k] for k in positions]`` without a Python loop."""
     if len(positions) < 2:
-        return [values[k] for k in positions]
-    taken: tuple[Any, ...] = itemgetter(*positions)(values)
-    return taken
+        return lambda values: [values[k] for k in positions]
+    return itemgetter(*positions)
 
 
 def _cut(width: int) -> Callable[[str], str]:
@@ -494,54 +484,49 @@ def _cut(width: int) -> Callable[[str], str]:
 
 def _rows(
     session: Session,
-    tenant_id: int,
-    account: BankAccount,
-    batch_id: int,
     plan: Plan,
     currency: str,
     positions: Sequence[int],
     fee_of_ids: Sequence[int | None] | None = None,
-) -> list[tuple[Any, ...]]:
-    """The lines at ``positions`` as tuples in ``COLUMNS`` order, converted to what the driver
-    receives (dates and the time stamp through the column types' own converters, money as
-    the cents the Money type stores), each distinct value converted once."""
+) -> list[Sequence[Any]]:
+    """The lines at ``positions`` column by column in ``COLUMNS`` order (and their payment's
+    id, for PayPal fees), converted to what the driver receives: dates and the time stamp
+    through the column types' own converters, money as the cents the Money type stores,
+    each distinct value converted once."""
     c = plan.columns
-    n = len(positions)
+    pick = _picker(positions)
     to_date = bulk.binder(session, _TABLE, "booking_date")
     stamp = bulk.binder(session, _TABLE, "created_at")(utcnow())
-    booking, value = _take(c.booking_date, positions), _take(c.value_date, positions)
+    booking, value = pick(c.booking_date), pick(c.value_date)
     days = {day: None if day is None else to_date(day) for day in {*booking, *value}}
-    currencies = _take(c.currency, positions)
+    currencies = pick(c.currency)
     codes = {code: (code or currency)[:3] for code in set(currencies)}
-    ibans = _take(c.counterparty_iban, positions)
+    ibans = pick(c.counterparty_iban)
     clean = {iban: iban.replace(" ", "").upper()[:34] for iban in set(ibans)}
-    return list(
-        zip(
-            repeat(tenant_id, n),
-            repeat(account.id),
-            repeat(batch_id),
-            _take(c.line_no, positions),
-            map(days.__getitem__, booking),
-            map(days.__getitem__, value),
-            _take(c.cents, positions),
-            map(codes.__getitem__, currencies),
-            map(_cut(200), _take(c.counterparty_name, positions)),
-            map(clean.__getitem__, ibans),
-            map(_cut(11), _take(c.counterparty_bic, positions)),
-            _take(c.purpose, positions),
-            map(_cut(200), _take(c.booking_text, positions)),
-            map(_cut(100), _take(c.end_to_end_ref, positions)),
-            map(_cut(100), _take(c.mandate_ref, positions)),
-            map(_cut(50), _take(c.creditor_id, positions)),
-            map(_cut(10), _take(c.gv_code, positions)),
-            _take(c.balance_cents, positions),
-            repeat(None) if fee_of_ids is None else fee_of_ids,
-            _take(c.raw, positions),
-            _take(plan.digests, positions),
-            _take(plan.occurrences, positions),
-            repeat(stamp),
-        )
-    )
+    columns: list[Sequence[Any]] = [
+        pick(c.line_no),
+        list(map(days.__getitem__, booking)),
+        list(map(days.__getitem__, value)),
+        pick(c.cents),
+        list(map(codes.__getitem__, currencies)),
+        list(map(_cut(200), pick(c.counterparty_name))),
+        list(map(clean.__getitem__, ibans)),
+        list(map(_cut(11), pick(c.counterparty_bic))),
+        pick(c.purpose),
+        list(map(_cut(200), pick(c.booking_text))),
+        list(map(_cut(100), pick(c.end_to_end_ref))),
+        list(map(_cut(100), pick(c.mandate_ref))),
+        list(map(_cut(50), pick(c.creditor_id))),
+        list(map(_cut(10), pick(c.gv_code))),
+        pick(c.balance_cents),
+        pick(c.raw),
+        pick(plan.digests),
+        pick(plan.occurrences),
+        [stamp] * len(positions),
+    ]
+    if fee_of_ids is not None:
+        columns.append(fee_of_ids)
+    return columns
 
 
 def _insert(
@@ -551,9 +536,9 @@ def _insert(
     batch_id: int,
     plan: Plan,
     currency: str,
-) -> list[tuple[Any, ...]]:
+) -> list[Sequence[Any]]:
     """The new lines with one executemany (PayPal fees with a second one, pointing at their
-    payment); returns the rows as inserted.
+    payment); returns the stored values column by column (``COLUMNS``), in the order stored.
 
     The rows go straight to the driver (SQLite's executemany, psycopg's pipeline):
     SQLAlchemy's per-row typed processing costs more than the insert itself at 100,000 rows
@@ -563,23 +548,15 @@ def _insert(
     # In fingerprint order: the unique index then grows page by page instead of at random
     # places (a third less insert time on SQLite). File order stays in line_no.
     order = sorted(plan.new, key=plan.digests.__getitem__)
+    fixed = {"tenant_id": tenant_id, "account_id": account.id, "batch_id": batch_id}
     fee_of = plan.columns.fee_of
     fees = [k for k in order if fee_of[k] is not None]
-    if not fees:
-        rows = _rows(session, tenant_id, account, batch_id, plan, currency, order)
-        bulk.insert_tuples(session, _TABLE, COLUMNS, rows)
-        return rows
     fee_set = set(fees)
-    parents = _rows(
-        session,
-        tenant_id,
-        account,
-        batch_id,
-        plan,
-        currency,
-        [k for k in order if k not in fee_set],
-    )
-    bulk.insert_tuples(session, _TABLE, COLUMNS, parents)
+    columns = _rows(session, plan, currency, [k for k in order if k not in fee_set])
+    rows = list(zip(*columns, strict=True))
+    bulk.insert_tuples(session, _TABLE, COLUMNS, rows, fixed={**fixed, "fee_of_id": None})
+    if not fees:
+        return columns
     # The payment of a fee is in this file; it may have been stored by an earlier import.
     count = len(fee_of)
     wanted = {plan.key(p) for k in fees if (p := fee_of[k]) is not None and 0 <= p < count}
@@ -588,9 +565,10 @@ def _insert(
         ids.get(plan.key(p)) if (p := fee_of[k]) is not None and 0 <= p < count else None
         for k in fees
     ]
-    fee_rows = _rows(session, tenant_id, account, batch_id, plan, currency, fees, fee_ids)
-    bulk.insert_tuples(session, _TABLE, COLUMNS, fee_rows)
-    return parents + fee_rows
+    fee_columns = _rows(session, plan, currency, fees, fee_ids)
+    fee_rows = list(zip(*fee_columns, strict=True))
+    bulk.insert_tuples(session, _TABLE, (*COLUMNS, "fee_of_id"), fee_rows, fixed=fixed)
+    return [[*a, *b] for a, b in zip(columns, fee_columns, strict=False)]
 
 
 def _ids_of(
@@ -617,27 +595,36 @@ def _ids_of(
     return ids
 
 
-def _suggestion_lines(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """The stored rows as the classifier reads lines: (provisional id, account, cents, IBAN,
-    name, purpose, booking text), in the order they were stored; the provisional id is the
-    row's position."""
-    return [(k, *facts) for k, facts in enumerate(map(_SUGGEST_FACTS, rows))]
+def _suggestion_lines(account_id: int, columns: list[Sequence[Any]]) -> Any:
+    """The stored lines as the classifier reads them (``classify.Lines``), in the order they
+    were stored; a line's provisional id is its position."""
+    from belegwerk.banking.classify import Lines
+
+    n = len(columns[0])
+    return Lines(
+        range(n),
+        [account_id] * n,
+        columns[_AT["amount"]],
+        columns[_AT["counterparty_iban"]],
+        columns[_AT["counterparty_name"]],
+        columns[_AT["purpose"]],
+        columns[_AT["booking_text"]],
+    )
 
 
 def _stored_ids(
-    session: Session, tenant_id: int, batch_id: int, rows: list[tuple[Any, ...]]
+    session: Session, tenant_id: int, batch_id: int, columns: list[Sequence[Any]]
 ) -> Callable[[list[int]], list[int]]:
-    """Ids of stored rows by position in ``rows``, read once when first asked for."""
+    """Ids of stored lines by position (as in ``columns``), read when asked for."""
+    digests, occurrences = columns[_AT["fingerprint"]], columns[_AT["occurrence"]]
 
     def ids(positions: list[int]) -> list[int]:
-        if not positions:
-            return []
         query = select(
             BankTransaction.id, BankTransaction.fingerprint, BankTransaction.occurrence
         ).where(BankTransaction.tenant_id == tenant_id, BankTransaction.batch_id == batch_id)
         stored = session.connection().execute(query).all()  # Core rows, fetched at once
         by_key = {(fp, occ): row_id for row_id, fp, occ in stored}
-        return [by_key[_KEY(rows[k])] for k in positions]
+        return [by_key[digests[k], occurrences[k]] for k in positions]
 
     return ids
 
@@ -759,7 +746,7 @@ def _import(
     session.add(batch)
     session.flush()
     currency = (statement.currency or account.currency or "EUR")[:3]
-    rows = _insert(session, tenant_id, account, batch.id, plan, currency)
+    stored = _insert(session, tenant_id, account, batch.id, plan, currency)
     audit_writer(session, tenant_id, actor).record(
         "import",
         "bank_import_batch",
@@ -781,8 +768,9 @@ def _import(
 
     hook = _classifier() if classify and batch.imported else None
     if hook is not None:
-        ids = _stored_ids(session, tenant_id, batch.id, rows)
-        hook(session, tenant_id, batch.id, lines=_suggestion_lines(rows), ids=ids)
+        ids = _stored_ids(session, tenant_id, batch.id, stored)
+        lines = _suggestion_lines(account.id, stored)
+        hook(session, tenant_id, batch.id, lines=lines, ids=ids)
         session.flush()
     if timings is not None:
         timings["dedupe"] = deduped - started
