@@ -106,6 +106,33 @@ def test_keywords(session: Session, tenant_id: int) -> None:
     assert c is not None and c.confirmed is False and c.category_id is None
 
 
+def test_keywords_among_many_lines(session: Session, tenant_id: int) -> None:
+    """Keywords are looked for in all lines at once; letters a case-insensitive search takes
+    for others (dotless ı, İ, long ſ) are found as before."""
+    batch = _mixed_batch(session, tenant_id)
+    add_many(
+        session,
+        [
+            tx_row(tenant_id, batch, "-10.00", "Laden", f"Einkauf {i} Kundenkonto")
+            for i in range(400)
+        ],
+    )
+    dotless = add_tx(session, tenant_id, batch, "100.00", "Max Muster", "Privateınlage")
+    dotted = add_tx(session, tenant_id, batch, "-100.00", "Max Muster", "PRİVAT-ENTNAHME")
+    fee = add_tx(session, tenant_id, batch, "-9.90", "Bank", "Rechnungsabſchluss 03/2025")
+    word = add_tx(session, tenant_id, batch, "-5.00", "Bank", "Entgelte fuer\tdas Konto")
+    assert suggest_for_batch(session, tenant_id, batch.id) == 4
+    usage = {
+        tx.id: classification(session, tenant_id, tx.id) for tx in (dotless, dotted, fee, word)
+    }
+    assert usage[dotless.id] is not None and usage[dotless.id].usage == "private_deposit"
+    assert usage[dotted.id] is not None and usage[dotted.id].usage == "private_withdrawal"
+    fees = cat(session, "bank_fees")
+    for line in (fee, word):
+        found = usage[line.id]
+        assert found is not None and (found.source, found.category_id) == ("keyword", fees)
+
+
 def test_business_account_default_and_withdrawal(session: Session, tenant_id: int) -> None:
     batch = make_batch(session, tenant_id, make_account(session, tenant_id, "business"))
     plain = add_tx(session, tenant_id, batch, "-12.00", "Telekom", "Rechnung 4711")

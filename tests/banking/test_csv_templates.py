@@ -8,6 +8,7 @@ fixtures in tests/banking/fixtures/ that reproduce their documented layout.
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from belegwerk.banking.csv_parse import (
+    make_amount_column_parser,
     make_amount_parser,
     make_date_parser,
     parse_with_template,
@@ -180,6 +182,38 @@ def test_amounts_with_decimal_point(raw: str, expected: str) -> None:
 def test_malformed_amounts_are_refused(raw: str) -> None:
     with pytest.raises(ValueError):
         make_amount_parser(",", ".")(raw)
+
+
+@pytest.mark.parametrize(("decimal", "thousands"), [(",", "."), (".", ","), (",", ""), (",", " ")])
+def test_amount_columns_read_like_single_amounts(decimal: str, thousands: str) -> None:
+    """The whole-column reader gives the single-value results in cents, or declines."""
+    rnd = random.Random(7)
+    single = make_amount_parser(decimal, thousands)
+    column = make_amount_column_parser(decimal, thousands)
+    pieces = ["0", "7", "12", "345", "9999999999", "12345678901", thousands, decimal, "-", "+"]
+    pieces += [" ", "€", "\n", "00"]
+
+    def amount() -> str:
+        whole = f"{rnd.randint(0, 10 ** rnd.randint(1, 11)):,}".replace(",", thousands)
+        value = rnd.choice(["", "-", "+"]) + whole
+        return value + rnd.choice(["", decimal + str(rnd.randint(0, 99)), decimal + "5"])
+
+    read = 0
+    for size in range(1, 300):
+        values = [amount() for _ in range(size % 7 + 1)]
+        if size % 3 == 0:  # now and then something the column reader must leave alone
+            values[rnd.randrange(len(values))] = "".join(rnd.choices(pieces, k=3))
+        try:
+            expected = [single(v) for v in values]
+        except ValueError:
+            assert column(values) is None
+            continue
+        got = column(values)
+        if got is not None:
+            read += 1
+            assert got == [None if a is None else int(a.scaleb(2)) for a in expected]
+    assert read > 100
+    assert column([f"-1{thousands}234{decimal}5", "7", "+0"]) == [-123450, 700, 0]
 
 
 def test_blank_amount_is_none() -> None:

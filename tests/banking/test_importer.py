@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,7 +17,12 @@ from sqlalchemy.orm import Session
 from belegwerk.banking import importer
 from belegwerk.banking.accounts import AccountData, create_account
 from belegwerk.banking.models import BankAccount, BankTransaction, ImportBatch
-from belegwerk.banking.statement import ParsedStatement, ParsedTransaction, RejectedRow
+from belegwerk.banking.statement import (
+    ParsedStatement,
+    ParsedTransaction,
+    RejectedRow,
+    stored_raw,
+)
 from belegwerk.core.audit import AuditEntry
 from belegwerk.core.documents import Document
 from belegwerk.core.errors import Conflict, NotFound, ValidationFailed
@@ -128,6 +134,15 @@ def test_fingerprint_is_documented_exactly() -> None:
     assert importer.fingerprint(1, DAY, 1, "", "x", "NOTPROVIDED") == importer.fingerprint(
         1, DAY, 1, "", "x", ""
     )
+
+
+def test_purposes_normalised_together_as_one_by_one() -> None:
+    rnd = random.Random(11)
+    alphabet = "aAßẞﬁİıΣσς  \t\n\x0b\x1c\x85\xa0\u2028.,-_!?/€1234567890äöÜé\u0301日😀\x00xyz"
+    texts = ["".join(rnd.choices(alphabet, k=rnd.randint(0, 30))) for _ in range(3000)]
+    for batch in (texts, [t.replace("\x00", "") for t in texts], [], ["A-b"]):
+        together = importer.normalise_purposes(batch)
+        assert together == {t: importer.normalise_purpose(t) for t in batch}
 
 
 # --------------------------------------------------------------------------- dedupe
@@ -265,6 +280,43 @@ def test_stored_line_keeps_the_bank_data(
     doc = session.get(Document, batch.document_id)
     assert doc is not None and doc.content == b"file-1"
     assert doc.sha256 == hashlib.sha256(b"file-1").hexdigest() == batch.file_sha256
+
+
+CSV_WITH_LINE_BREAK = (
+    '"Buchungsdatum";"Wertstellung";"Status";"Zahlungspflichtige*r";"Zahlungsempfänger*in";'
+    '"Verwendungszweck";"Umsatztyp";"IBAN";"Betrag (€)";"Gläubiger-ID";"Mandatsreferenz";'
+    '"Kundenreferenz"\r\n'
+    '"03.03.25";"03.03.25";"Gebucht";"Lena Schmidt";"Café Schwarz";"Kaffee";"Ausgang";"";'
+    '"-3,2";"";"";""\r\n'
+    '"04.03.25";"04.03.25";"Gebucht";"Müller & Partner mbB";"Lena Schmidt";"RE-7\r\n'
+    'zweite Zeile ""zitiert""";"Eingang";"DE75512108001245126199";"1.190,00";"";"";"E2E-7"\r\n'
+).encode()
+
+
+def test_csv_lines_are_kept_as_the_bank_wrote_them(
+    session: Session, tenant_id: int, account: BankAccount
+) -> None:
+    parsed = importer.preview(CSV_WITH_LINE_BREAK, "dkb.csv", template_key="dkb_2023")
+    batch = run(session, tenant_id, account, parsed, CSV_WITH_LINE_BREAK)
+    coffee, invoice = stored(session, account)
+    lines = CSV_WITH_LINE_BREAK.decode().split("\r\n")
+    assert coffee.raw == lines[1]  # the line itself, without its line break
+    assert invoice.raw == lines[2] + "\r\n" + lines[3]  # a quoted cell over two lines
+    assert batch.raw_layout is not None
+    assert json.loads(batch.raw_layout)["columns"][4] == "Zahlungsempfänger*in"
+    for line, expected in zip((coffee, invoice), parsed.transactions, strict=True):
+        assert stored_raw(line.raw, batch.raw_layout) == expected.raw
+    assert stored_raw(invoice.raw, batch.raw_layout)["Verwendungszweck"] == (
+        'RE-7\r\nzweite Zeile "zitiert"'
+    )
+    assert invoice.purpose == 'RE-7 zweite Zeile "zitiert"'
+
+
+def test_raw_rows_stored_as_json_objects_still_read() -> None:
+    """Lines imported before the source text was kept, and MT940/CAMT lines."""
+    assert stored_raw('{"Betrag":"1,00"}', None) == {"Betrag": "1,00"}
+    assert stored_raw("[1]", None) == {"value": [1]}
+    assert stored_raw("kaputt", None) == {}
 
 
 def test_one_audit_record_per_batch(session: Session, tenant_id: int, account: BankAccount) -> None:

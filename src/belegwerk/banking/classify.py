@@ -34,12 +34,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import starmap
+from itertools import accumulate, repeat
+from operator import add
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import BigInteger, ColumnElement, Table, func, select, type_coerce, update
@@ -238,6 +240,10 @@ _KEYWORD_SUGGESTIONS = {
 }
 _DEFAULT = Suggestion("business", None, "default", DEFAULT_CONFIDENCE)
 _ANY_USAGE_WORD = re.compile("|".join(p.pattern for p, _u, _c in _USAGE_WORDS), re.I)
+# Literals every match of the word patterns contains, for a quick first pass over many lines
+# in lower case (see _matching): keep them in step with the patterns above.
+_USAGE_LITERALS = re.compile("entnahme|einlage")
+_CATEGORY_LITERALS = re.compile("konto|entgelt|rechnungsabschluss|buchungsposten")
 
 
 def _usage_words(text: str) -> Suggestion | None:
@@ -249,14 +255,24 @@ def _usage_words(text: str) -> Suggestion | None:
     return None  # pragma: no cover - the combined pattern found one of them
 
 
-class _Line(NamedTuple):
-    id: int
-    account_id: int
-    cents: int
-    iban: str
-    name: str
-    purpose: str
-    booking_text: str
+class Lines(NamedTuple):
+    """Bank lines column by column, as a suggestion run reads them; ``ids`` are the stored
+    ids or provisional ones (see :func:`suggest_for_batch`)."""
+
+    ids: Sequence[Any]
+    accounts: Sequence[int]
+    cents: Sequence[int]
+    ibans: Sequence[str]
+    names: Sequence[str]
+    purposes: Sequence[str]
+    booking_texts: Sequence[str]
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[Any]]) -> Lines:
+        """From rows of (id, account, cents, IBAN, name, purpose, booking text)."""
+        if not rows:
+            return cls((), (), (), (), (), (), ())
+        return cls(*zip(*rows, strict=True))
 
 
 class Suggester:
@@ -277,89 +293,158 @@ class Suggester:
                 )
             )
         )
-        self._category_words: dict[str, Suggestion] = {}
-        self._booking_words: dict[str, Suggestion | None] = {}
+        self._category_words: dict[tuple[str, Decimal], Suggestion] = {}
 
-    def _category_word(self, line: _Line) -> Suggestion | None:
-        if line.cents >= 0:
-            return None
-        text = f"{line.purpose} {line.booking_text}"
-        for pattern, key, confidence in _CATEGORY_WORDS:
-            if pattern.search(text):
-                if key not in self._category_words:
-                    found = self.session.scalar(select(Category.id).where(Category.key == key))
-                    self._category_words[key] = Suggestion("business", found, "keyword", confidence)
-                return self._category_words[key]
-        return None
+    def _category_word(self, key: str, confidence: Decimal) -> Suggestion:
+        if (key, confidence) not in self._category_words:
+            found = self.session.scalar(select(Category.id).where(Category.key == key))
+            suggestion = Suggestion("business", found, "keyword", confidence)
+            self._category_words[key, confidence] = suggestion
+        return self._category_words[key, confidence]
 
-    def _strong(self, line: _Line) -> Suggestion | Recall | None:
-        """Keyword, rule or a clear memory; a disputed memory is returned for later."""
-        found = _usage_words(line.purpose)
-        if found is None:
-            booking_text = line.booking_text  # repeats a lot: looked at once per run
-            if booking_text not in self._booking_words:
-                self._booking_words[booking_text] = _usage_words(booking_text)
-            found = self._booking_words[booking_text]
-        if found is not None:
-            return found
-        if self.rules:
-            rule = self.rules.first(
-                line.cents, line.iban, line.name, line.purpose, line.booking_text
-            )
-            if rule is not None:
-                return self._by_rule[rule.id]
-        recall = self.memory.recall(line.iban, line.name)
-        if recall is not None and recall.clear:
-            return recall.suggestion
-        return recall
+    def _category_words_of(
+        self, cents: Sequence[int], purposes: Sequence[str], booking_texts: Sequence[str]
+    ) -> list[Suggestion | None]:
+        """Category keywords of lines paid out, in purpose and booking text (joined by a
+        space). A literal of the keywords holds no space, so it lies in one of the two: the
+        lines to look at closely are found in the purposes at once and in each distinct
+        booking text once."""
+        found: list[Suggestion | None] = [None] * len(cents)
+        outgoing = [k for k, amount in enumerate(cents) if amount < 0]
+        marked = {text for text in {booking_texts[k] for k in outgoing} if _literal_in(text)}
+        candidates = _with_literal([purposes[k] for k in outgoing], _CATEGORY_LITERALS)
+        candidates.update(j for j, k in enumerate(outgoing) if booking_texts[k] in marked)
+        for j in sorted(candidates):
+            k = outgoing[j]
+            text = f"{purposes[k]} {booking_texts[k]}"
+            for pattern, key, confidence in _CATEGORY_WORDS:
+                if pattern.search(text):
+                    found[k] = self._category_word(key, confidence)
+                    break
+        return found
 
-    def suggest(self, lines: Sequence[_Line]) -> list[Suggestion | None]:
-        out: list[Suggestion | None] = [None] * len(lines)
-        pending: list[tuple[int, Recall | None]] = []
-        for i, line in enumerate(lines):
-            found = self._strong(line)
-            if isinstance(found, Suggestion):
+    def suggest(self, lines: Lines) -> list[Suggestion | None]:
+        """A suggestion (or None) per line; see the module docstring for the order.
+
+        Work is done per column and per distinct value where it can be: keyword hits over
+        all purposes at once, booking texts and the memory once per distinct value.
+        """
+        if not lines.ids:
+            return []
+        _ids, accounts, cents, ibans, names, purposes, booking_texts = lines
+        # Keywords (in the purpose first, then in the booking text), then rules.
+        booking_words = {text: _usage_words(text) for text in set(booking_texts)}
+        out: list[Suggestion | None] = list(map(booking_words.__getitem__, booking_texts))
+        for i in _matching(_ANY_USAGE_WORD, purposes, _USAGE_LITERALS):
+            found = _usage_words(purposes[i])
+            if found is not None:
                 out[i] = found
-            else:
-                pending.append((i, found))
+        if self.rules:
+            for i in [i for i, s in enumerate(out) if s is None]:
+                rule = self.rules.first(cents[i], ibans[i], names[i], purposes[i], booking_texts[i])
+                if rule is not None:
+                    out[i] = self._by_rule[rule.id]
+        # A clear memory decides; a disputed one waits for the classifier.
+        undecided = [i for i, s in enumerate(out) if s is None]
+        recalls = {pair: self.memory.recall(*pair) for pair in set(zip(ibans, names, strict=True))}
+        pending: list[int] = undecided
+        pending_recalls: list[Recall | None] = [None] * len(undecided)
+        if any(recall is not None for recall in recalls.values()):
+            pending, pending_recalls = [], []
+            for i in undecided:
+                recall = recalls[ibans[i], names[i]]
+                if recall is not None and recall.clear:
+                    out[i] = recall.suggestion
+                else:
+                    pending.append(i)
+                    pending_recalls.append(recall)
         model = learn.model_for(self.session, self.tenant_id) if pending else None
         predictions: list[learn.Prediction | None] = [None] * len(pending)
         if model is not None:
-            texts = [
-                learn.features(
-                    lines[i].name, lines[i].purpose, lines[i].booking_text, lines[i].cents
-                )
-                for i, _recall in pending
+            features = [
+                learn.features(names[i], purposes[i], booking_texts[i], cents[i]) for i in pending
             ]
-            predictions = list(model.predict(texts))
-        for (i, recall), prediction in zip(pending, predictions, strict=True):
-            line = lines[i]
-            business = line.account_id in self.business_accounts
-            if (
-                prediction is not None
-                and prediction.confidence >= CLASSIFIER_MIN
-                and (not business or prediction.usage == "business")
-            ):
-                out[i] = Suggestion(
-                    prediction.usage,
-                    prediction.category_id,
-                    "classifier",
-                    _confidence(prediction.confidence),
-                )
-            elif recall is not None:
-                out[i] = recall.suggestion
-            else:
-                out[i] = self._category_word(line) or (_DEFAULT if business else None)
+            predictions = list(model.predict(features))
+        words = self._category_words_of(
+            [cents[i] for i in pending],
+            [purposes[i] for i in pending],
+            [booking_texts[i] for i in pending],
+        )
         business_accounts = self.business_accounts
-        return [
-            None if s is None else _fit(s, line.account_id in business_accounts, line.cents)
-            for s, line in zip(out, lines, strict=True)
-        ]
+        if model is None and not any(pending_recalls) and business_accounts.isdisjoint(accounts):
+            # Nothing but category words can decide here (a mixed account without history).
+            for i, word in zip(pending, words, strict=True):
+                if word is not None:
+                    out[i] = word
+        else:
+            for i, recall, prediction, word in zip(
+                pending, pending_recalls, predictions, words, strict=True
+            ):
+                business = accounts[i] in business_accounts
+                if (
+                    prediction is not None
+                    and prediction.confidence >= CLASSIFIER_MIN
+                    and (not business or prediction.usage == "business")
+                ):
+                    out[i] = Suggestion(
+                        prediction.usage,
+                        prediction.category_id,
+                        "classifier",
+                        _confidence(prediction.confidence),
+                    )
+                elif recall is not None:
+                    out[i] = recall.suggestion
+                else:
+                    out[i] = word or (_DEFAULT if business else None)
+        for i in [i for i, s in enumerate(out) if s is not None]:
+            suggestion = out[i]
+            assert suggestion is not None
+            out[i] = _fit(suggestion, accounts[i] in business_accounts, cents[i])
+        return out
+
+
+# The characters besides a-z/A-Z that a case-insensitive pattern takes for an ASCII letter
+# and lower() does not turn into it (found by testing every code point).
+_FOLD_TO_ASCII = (("İ", "i"), ("ı", "i"), ("ſ", "s"))
+
+
+def _folded(text: str) -> str:
+    """Lower case in which every letter a case-insensitive pattern takes for an ASCII letter
+    is that letter."""
+    for special, letter in _FOLD_TO_ASCII:  # str.replace: far quicker than str.translate
+        text = text.replace(special, letter)
+    return text.lower()
+
+
+def _literal_in(text: str) -> bool:
+    return _CATEGORY_LITERALS.search(_folded(text)) is not None
+
+
+def _with_literal(texts: Sequence[str], literals: re.Pattern[str]) -> set[int]:
+    """Positions of the texts in which ``literals`` (lower case) finds something: one search
+    over all texts joined by NUL, which no literal crosses."""
+    joined = _folded("\x00".join(texts))
+    if len(joined) != sum(map(len, texts)) + max(len(texts) - 1, 0):
+        return set(range(len(texts)))  # lower() lengthened a text: look at all
+    starts = list(accumulate(map(add, map(len, texts), repeat(1)), initial=0))
+    return {bisect_right(starts, match.start()) - 1 for match in literals.finditer(joined)}
+
+
+def _matching(
+    pattern: re.Pattern[str], texts: Sequence[str], literals: re.Pattern[str]
+) -> set[int]:
+    """Positions of the texts in which ``pattern`` finds something.
+
+    ``literals`` finds, in lower case, a literal that every match of ``pattern`` contains; it
+    is quick where the case-insensitive ``pattern`` is slow, which then decides on the few
+    texts found.
+    """
+    return {k for k in _with_literal(texts, literals) if pattern.search(texts[k])}
 
 
 def _unclassified_lines(
     session: Session, tenant_id: int, condition: ColumnElement[bool]
-) -> list[_Line]:
+) -> list[Any]:
     tx = BankTransaction
     # "+ 0" keeps SQLite (which has no statistics) off the tenant index: a batch or a set of ids
     # is the selective condition, not the tenant with all its years of lines.
@@ -388,7 +473,7 @@ def _unclassified_lines(
         .where(*where)
         .order_by(tx.id)
     )
-    return list(starmap(_Line, rows))
+    return list(rows)
 
 
 _INSERT_COLUMNS = (
@@ -408,8 +493,8 @@ _INSERT_COLUMNS = (
 def _store(
     session: Session,
     tenant_id: int,
-    lines: Sequence[_Line],
-    suggestions: Sequence[Suggestion | None],
+    ids: Sequence[int],
+    suggestions: Sequence[Suggestion],
     actor: str,
 ) -> Counter[str]:
     """Insert the suggestions in one executemany (typed values converted once per value)."""
@@ -419,9 +504,7 @@ def _store(
     scaled: dict[Decimal, Any] = {}
     sources: Counter[str] = Counter()
     rows = []
-    for line, s in zip(lines, suggestions, strict=True):
-        if s is None:
-            continue
+    for line_id, s in zip(ids, suggestions, strict=True):
         confidence = scaled.get(s.confidence)
         if confidence is None:
             confidence = scaled[s.confidence] = to_scaled(s.confidence)
@@ -429,7 +512,7 @@ def _store(
         rows.append(
             (
                 tenant_id,
-                line.id,
+                line_id,
                 s.usage,
                 s.category_id,
                 s.source,
@@ -447,14 +530,25 @@ def _store(
 def _run(
     session: Session,
     tenant_id: int,
-    lines: list[_Line],
+    lines: Lines,
     actor: str,
     scope: dict[str, Any],
+    ids: Callable[[list[Any]], list[int]] | None = None,
 ) -> int:
-    if not lines:
+    """Suggest, store and audit; ``ids`` turns provisional line ids into stored ones (only
+    for the lines that get a suggestion)."""
+    if not lines.ids:
         return 0
-    suggester = Suggester(session, tenant_id)
-    sources = _store(session, tenant_id, lines, suggester.suggest(lines), actor)
+    suggestions = Suggester(session, tenant_id).suggest(lines)
+    chosen = [k for k, s in enumerate(suggestions) if s is not None]
+    line_ids = [lines.ids[k] for k in chosen]
+    sources = _store(
+        session,
+        tenant_id,
+        ids(line_ids) if ids is not None and line_ids else line_ids,
+        [s for s in suggestions if s is not None],
+        actor,
+    )
     created = sum(sources.values())
     session.flush()
     audit_writer(session, tenant_id, actor).record(
@@ -467,12 +561,26 @@ def _run(
 
 
 def suggest_for_batch(
-    session: Session, tenant_id: int, batch_id: int, actor: str = "system"
+    session: Session,
+    tenant_id: int,
+    batch_id: int,
+    actor: str = "system",
+    *,
+    lines: Lines | None = None,
+    ids: Callable[[list[Any]], list[int]] | None = None,
 ) -> int:
     """Unconfirmed suggestions for the batch's lines that have no classification yet; returns
-    how many were created (lines nobody recognises get none)."""
-    lines = _unclassified_lines(session, tenant_id, BankTransaction.batch_id == batch_id)
-    return _run(session, tenant_id, lines, actor, {"batch_id": batch_id})
+    how many were created (lines nobody recognises get none).
+
+    ``lines`` and ``ids``: the importer, right after storing a batch nobody can have
+    classified yet, passes its lines with provisional ids, in the order they were stored,
+    so nothing is read back; ``ids`` gives the stored ids for provisional ones, asked only
+    for lines that get a suggestion.
+    """
+    if lines is None:
+        rows = _unclassified_lines(session, tenant_id, BankTransaction.batch_id == batch_id)
+        return _run(session, tenant_id, Lines.of(rows), actor, {"batch_id": batch_id})
+    return _run(session, tenant_id, lines, actor, {"batch_id": batch_id}, ids)
 
 
 def suggest(
@@ -480,11 +588,11 @@ def suggest(
 ) -> int:
     """The same for any set of lines (e.g. after new rules: lines still without a decision)."""
     wanted = sorted(set(transaction_ids))
-    lines: list[_Line] = []
+    rows: list[Any] = []
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
-        lines += _unclassified_lines(session, tenant_id, BankTransaction.id.in_(chunk))
-    return _run(session, tenant_id, lines, actor, {"transactions": len(wanted)})
+        rows += _unclassified_lines(session, tenant_id, BankTransaction.id.in_(chunk))
+    return _run(session, tenant_id, Lines.of(rows), actor, {"transactions": len(wanted)})
 
 
 # --------------------------------------------------------------------------- decisions

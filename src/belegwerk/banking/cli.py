@@ -406,9 +406,7 @@ def _print_summary(result: dict[str, Any], statement: ParsedStatement | None) ->
         console.print(f"  [yellow]abgelehnt:[/yellow] {escape(r['message'])}")
     if result["dry_run"] and statement is not None:
         console.print(
-            _rows_table(
-                statement.transactions[:PREVIEW_ROWS], "Erste Zeilen, wie sie gespeichert werden"
-            )
+            _rows_table(statement.head(PREVIEW_ROWS), "Erste Zeilen, wie sie gespeichert werden")
         )
 
 
@@ -481,7 +479,7 @@ def templates_test(
         "rows": len(statement.transactions),
         "rejected": [{"line": r.line, "message": r.message} for r in statement.rejected],
         "skipped": statement.skipped,
-        "transactions": [_tx_json(t) for t in statement.transactions[:PREVIEW_ROWS]],
+        "transactions": [_tx_json(t) for t in statement.head(PREVIEW_ROWS)],
     }
     if as_json:
         _print_json(result)
@@ -504,7 +502,5 @@ def templates_test(
     for r in statement.rejected[:50]:
         console.print(f"  [yellow]abgelehnt:[/yellow] {escape(r.message)}")
     console.print(
-        _rows_table(
-            statement.transactions[:PREVIEW_ROWS], "Erste Zeilen, wie sie gespeichert würden"
-        )
+        _rows_table(statement.head(PREVIEW_ROWS), "Erste Zeilen, wie sie gespeichert würden")
     )

@@ -1,11 +1,13 @@
 """Read a bank CSV with a :class:`CsvTemplate` into a :class:`ParsedStatement`.
 
-Pure and fast: Python's csv module does the splitting, values are typed with per-template
-closures (dates cached per distinct string, amounts via ``str.translate`` + ``Decimal``), and no
-regular expression runs per cell unless a template asks for one. A row that cannot be read
-becomes a :class:`RejectedRow` with its physical line number; rows ignored on purpose (pending,
-info rows) count as ``skipped``. A broken quotation mark spoils only its own line: the lines of a
-record with an odd number of quote characters are re-read one by one.
+Pure and fast: Python's csv module does the splitting, and values are typed column by column
+(:class:`_RowReader`): each distinct date string is parsed once, a column of amounts in the
+usual shapes is read in cents without a loop, and no regular expression runs per cell unless a
+template asks for one. The result is a :class:`TransactionColumns`, not an object per line. A
+row that cannot be read becomes a :class:`RejectedRow` with its physical line number; rows
+ignored on purpose (pending, info rows) count as ``skipped``. A broken quotation mark spoils
+only its own line: the lines of a record with an odd number of quote characters are re-read one
+by one.
 """
 
 from __future__ import annotations
@@ -14,25 +16,29 @@ import codecs
 import csv
 import gc
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import repeat
+from operator import add, and_, is_, itemgetter, mul
 from string import ascii_letters
+from typing import Any
 
 from belegwerk.banking.csv_template import ColumnRef, CsvTemplate
 from belegwerk.banking.statement import (
     MAX_FILE_BYTES,
     MAX_ROWS,
+    ColumnRows,
     ParsedStatement,
-    ParsedTransaction,
+    RawLayout,
     RejectedRow,
+    TransactionColumns,
 )
 from belegwerk.core.errors import ValidationFailed
 from belegwerk.core.i18n import _
 
 MAX_AMOUNT = Decimal("9999999999.99")
-_ZERO = Decimal(0)
 _IBAN_LIKE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
 
 FAMILY = {
@@ -197,6 +203,49 @@ def make_amount_parser(decimal: str, thousands: str) -> Callable[[str], Decimal 
         return Decimal(f"{sign}{whole}.{frac}")
 
     return parse
+
+
+def make_amount_column_parser(
+    decimal: str, thousands: str
+) -> Callable[[Sequence[str]], list[int] | None]:
+    """A whole column at once, in cents, when every value has the common shape: optional
+    sign, at most ten digits (in groups of three when thousands separators are used), up to
+    two decimals.
+
+    Each value's shape (its digits written as 9: ``-9.999,99``) is checked with a regular
+    expression once per distinct shape, and the cents are read with ``int`` after removing
+    the separators, scaled by the shape's decimals: no Python loop, no Decimal per value.
+    The result equals :func:`make_amount_parser`'s for each value (in cents). Returns None
+    when a value needs the single-value parser (blanks, currency signs, trailing minus,
+    errors).
+    """
+    d = re.escape(decimal)
+    whole = r"9{1,10}"
+    if thousands:
+        t = re.escape(thousands)
+        whole = rf"9{{1,3}}(?:{t}999){{1,2}}|9(?:{t}999){{3}}|{whole}"
+    common = re.compile(rf"[+-]?(?:{whole})(?:{d}(9{{1,2}}))?").fullmatch
+    nines = str.maketrans("0123456789", "9999999999")
+    drop: dict[int, str | None] = {ord(decimal): None}
+    if thousands:
+        drop[ord(thousands)] = None
+    scale = {None: 100, "9": 10, "99": 1}
+
+    def parse_column(values: Sequence[str]) -> list[int] | None:
+        joined = "\n".join(values)
+        shapes = joined.translate(nines).split("\n")
+        if len(shapes) != len(values):  # a value with a line break of its own
+            return None
+        factor: dict[str, int] = {}
+        for shape in set(shapes):
+            match = common(shape)
+            if match is None:
+                return None
+            factor[shape] = scale[match.group(1)]
+        digits = map(int, joined.translate(drop).split("\n"))
+        return list(map(mul, digits, map(factor.__getitem__, shapes)))
+
+    return parse_column
 
 
 class DateParser:
@@ -377,17 +426,6 @@ def _quote_message(line: int) -> RejectedRow:
     )
 
 
-class _Reject(Exception):
-    """A row that cannot be read, with the message for the user."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-# ParsedTransaction is built positionally in the hot loop (no kwargs dict per row): its
-# fields, in order. Checked at import, so a change in statement.py fails loudly, not silently.
 _TEXT_FIELDS = (
     "counterparty_name",
     "counterparty_iban",
@@ -399,35 +437,223 @@ _TEXT_FIELDS = (
     "creditor_id",
     "gv_code",
 )
-_POSITIONAL: tuple[str, ...] = (
-    *("line_no", "booking_date", "amount", "value_date", "currency"),
-    *_TEXT_FIELDS,
-    *("balance_after", "raw"),
-)
-if tuple(f.name for f in fields(ParsedTransaction))[: len(_POSITIONAL)] != _POSITIONAL:
-    raise ImportError("ParsedTransaction's fields changed; update csv_parse._POSITIONAL")
 _TEXT_POS = {name: i for i, name in enumerate(_TEXT_FIELDS)}
 _NAME, _IBAN, _PURPOSE = (
     _TEXT_POS[n] for n in ("counterparty_name", "counterparty_iban", "purpose")
 )
 
 
-class _RowReader:
-    """Compiled form of a layout: typed transactions from CSV records.
+# --------------------------------------------------------------------------- records
 
-    ``row`` is built once per file as a closure over plain locals — the hot loop of a
-    100,000-row import — so the common case does no attribute lookups and no regex.
+
+@dataclass
+class _Records:
+    """The CSV records of a file's data lines, each with the physical line it starts on."""
+
+    cells: list[list[str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # 1-based
+    sources: list[str] = field(default_factory=list)  # the record's text, kept as raw data
+    multiline: set[int] = field(default_factory=set)  # lines of records with line breaks
+    rejected: list[RejectedRow] = field(default_factory=list)  # malformed quotes
+
+    def add(self, cells: list[str], lines: list[str], first: int, end: int) -> None:
+        self.cells.append(cells)
+        self.lines.append(first + 1)
+        self.sources.append("\n".join(lines[first:end]).removesuffix("\r"))
+        if end - first > 1:
+            self.multiline.add(first + 1)
+
+
+def _reader(lines: Iterable[str], template: CsvTemplate) -> Any:
+    """csv.reader over physical lines, each fed with its line break (as RawLayout reads)."""
+    return csv.reader(
+        map(add, lines, repeat("\n")), delimiter=template.delimiter, quotechar=template.quotechar
+    )
+
+
+def split_records(lines: list[str], start: int, end: int, layout: Layout) -> _Records:
+    """Lines ``start``..``end`` (0-based, end exclusive) as CSV records."""
+    return _split_clean(lines, start, end, layout.template) or _split_careful(
+        lines, start, end, layout
+    )
+
+
+def _split_clean(lines: list[str], start: int, end: int, template: CsvTemplate) -> _Records | None:
+    """The common case in one pass: when no line has an odd number of quote characters and the
+    reader yields one record per line, record k is line ``start + k``. Else None."""
+    segment = lines[start:end]
+    if any(map(and_, map(str.count, segment, repeat(template.quotechar)), repeat(1))):
+        return None
+    try:
+        cells = list(_reader(segment, template))
+    except csv.Error:
+        return None
+    if len(cells) != len(segment):
+        return None
+    return _Records(
+        cells,
+        list(range(start + 1, end + 1)),
+        list(map(str.removesuffix, segment, repeat("\r"))),
+    )
+
+
+def _split_careful(lines: list[str], start: int, end: int, layout: Layout) -> _Records:
+    """Record by record: a broken quotation mark spoils only its own line. The lines of a
+    record with an odd number of quote characters are re-read one by one."""
+    template, width = layout.template, layout.width
+    q = template.quotechar
+    out = _Records()
+    offset = start
+    while offset < end:
+        reader = _reader((lines[i] for i in range(offset, end)), template)
+        consumed = 0
+        broken_at: int | None = None
+        try:
+            for record in reader:
+                first = offset + consumed  # 0-based index of the record's first line
+                consumed = reader.line_num
+                last = offset + consumed
+                if last - first == 1:
+                    if lines[first].count(q) & 1 and any(c.endswith(q) for c in record):
+                        # An unquoted cell ending in a quote: DKB's ``;Firma";``.
+                        out.rejected.append(_quote_message(first + 1))
+                    else:
+                        out.add(record, lines, first, last)
+                elif len(record) == width and not (
+                    sum(lines[i].count(q) for i in range(first, last)) & 1
+                ):
+                    out.add(record, lines, first, last)  # a legitimate multi-line cell
+                else:
+                    broken_at = first
+                    break
+        except csv.Error:  # e.g. a runaway quote beyond the field size limit
+            broken_at = offset + consumed
+        if broken_at is None:
+            break
+        # Re-read the damaged record line by line: only the broken line is lost.
+        if lines[broken_at].count(q) & 1:
+            out.rejected.append(_quote_message(broken_at + 1))
+        else:
+            out.add(
+                next(_reader([lines[broken_at]], template), []), lines, broken_at, broken_at + 1
+            )
+        offset = broken_at + 1
+    return out
+
+
+# --------------------------------------------------------------------------- typing
+
+
+def _has_none(values: list[Any]) -> bool:
+    """``None in values`` by identity (comparing Decimals with None is slow)."""
+    return any(map(is_, values, repeat(None)))
+
+
+def _pick(values: Sequence[Any], positions: Sequence[int]) -> list[Any]:
+    return [values[k] for k in positions]
+
+
+class _Rows:
+    """The records still in play, with what has been typed of them so far; every list is
+    aligned with ``cells``. Rows that fail a step leave all lists at once."""
+
+    def __init__(self, records: _Records) -> None:
+        self.cells = records.cells
+        self.lines = records.lines
+        self.sources = records.sources
+        self.typed: dict[str, list[Any]] = {}
+        # The cells column by column, made on first use when all rows are equally wide (one
+        # transposition instead of one pass over the rows per column).
+        self._columns: list[Sequence[str]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def column(self, i: int) -> Sequence[str]:
+        if self._columns is None and len(set(map(len, self.cells))) == 1:
+            self._columns = list(zip(*self.cells, strict=True))
+        if self._columns is not None:
+            return self._columns[i]
+        return list(map(itemgetter(i), self.cells))
+
+    def stripped(self, i: int) -> list[str]:
+        return list(map(str.strip, self.column(i)))
+
+    def keep(self, positions: Sequence[int]) -> None:
+        if len(positions) == len(self.cells):
+            return
+        self.cells = _pick(self.cells, positions)
+        self.lines = _pick(self.lines, positions)
+        self.sources = _pick(self.sources, positions)
+        for name, values in self.typed.items():
+            self.typed[name] = _pick(values, positions)
+        if self._columns is not None:
+            self._columns = [_pick(values, positions) for values in self._columns]
+
+    def drop(self, positions: Iterable[int]) -> None:
+        gone = set(positions)
+        if gone:
+            self.keep([k for k in range(len(self.cells)) if k not in gone])
+
+
+class _RowReader:
+    """A layout compiled for reading: typed columns from CSV records.
+
+    Values are typed column by column, each distinct string once (dates and purposes repeat,
+    100,000 rows have a few thousand days); per-row Python runs only for template features
+    that need it. The steps run in a fixed order and a row leaves at the first step that
+    refuses it, so every refused row is reported once, with the first problem it has.
     """
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self.template = layout.template
-        self.transactions: list[ParsedTransaction] = []
+        self.template = t = layout.template
         self.rejected: list[RejectedRow] = []
         self.skipped = 0
         self.account_iban: str | None = None
-        self.stopped = False
-        self.row = self._compile()
+        self.raw_layout = RawLayout(tuple(_raw_keys(layout.cells)), t.delimiter, t.quotechar)
+        self.columns = _empty_columns(self.raw_layout)
+        idx = layout.indices
+
+        def one(name: str) -> int | None:
+            found = idx.get(name)
+            return found[0] if found else None
+
+        self.i_date, self.i_value_date = one("booking_date"), one("value_date")
+        self.i_amount, self.i_debit, self.i_credit = one("amount"), one("debit"), one("credit")
+        self.i_fee, self.i_balance, self.i_sign = one("fee"), one("balance_after"), one("sign")
+        self.i_currency, self.i_account = one("currency"), one("account_iban")
+        self.i_payer, self.i_payee = one("payer_name"), one("payee_name")
+        self.text_columns = [-1] * len(_TEXT_FIELDS)  # -1: not in this file
+        self.joins: list[tuple[int, list[int]]] = []
+        for pos, name in enumerate(_TEXT_FIELDS):
+            if name in idx:
+                if isinstance(t.columns[name], list):  # type: ignore[index]
+                    self.joins.append((pos, idx[name]))
+                else:
+                    self.text_columns[pos] = idx[name][0]
+        width = layout.width
+        needed = max((i for v in idx.values() for i in v), default=0) + 1
+        self.skip_rules: list[tuple[int, frozenset[str], tuple[str, ...]]] = []
+        norm = [normalize_header(c) for c in layout.cells] if t.header else None
+        for rule in t.skip:
+            at = resolve(rule.column, norm, width) if rule.column else one(rule.field or "")
+            if at is not None:
+                self.skip_rules.append(
+                    (
+                        at,
+                        frozenset(v.casefold() for v in rule.equals),
+                        tuple(v.casefold() for v in rule.startswith),
+                    )
+                )
+        self.needed = max([needed, *(pos + 1 for pos, _e, _s in self.skip_rules)])
+        self.stop_at = tuple(s.casefold() for s in t.stop_at)
+        self.debit_marks = frozenset(v.casefold() for v in t.sign.debit)
+        self.credit_marks = frozenset(v.casefold() for v in t.sign.credit)
+        self.extract = [(_TEXT_POS[r.field], re.compile(r.pattern)) for r in t.extract]
+        self.parse_amount = make_amount_parser(t.decimal, t.thousands)
+        self.parse_amounts = make_amount_column_parser(t.decimal, t.thousands)
+        self.parse_date = make_date_parser(t.date_formats)
 
     def label(self, i: int) -> str:
         """A column as named in messages: its header, or its number without a header."""
@@ -435,248 +661,399 @@ class _RowReader:
             return self.layout.cells[i].strip()
         return _("column {n}").format(n=i + 1)
 
-    def _bad_date(self, line: int, value: str, i: int) -> _Reject:
-        return _Reject(
+    def _bad_date(self, line: int, value: str, i: int) -> RejectedRow:
+        return RejectedRow(
+            line,
             _('Line {line}: "{value}" in column "{column}" is not a valid date.').format(
                 line=line, value=value.strip(), column=self.label(i)
             ),
             "bank.invalid_date",
         )
 
-    def _bad_amount(self, line: int, value: str, i: int) -> _Reject:
-        return _Reject(
+    def _bad_amount(self, line: int, value: str, i: int) -> RejectedRow:
+        return RejectedRow(
+            line,
             _('Line {line}: "{value}" in column "{column}" is not a valid amount.').format(
                 line=line, value=value.strip(), column=self.label(i)
             ),
             "bank.invalid_amount",
         )
 
-    def _compile(self) -> Callable[[list[str], int, bool], None]:
-        layout, t = self.layout, self.template
-        idx = layout.indices
+    # ----------------------------------------------------------------- the steps
 
-        def one(name: str) -> int | None:
-            found = idx.get(name)
-            return found[0] if found else None
+    def read(self, records: _Records) -> None:
+        rows = _Rows(records)
+        self.rejected.extend(records.rejected)
+        stop = self._shape(rows)
+        if stop is not None:
+            self.rejected = [r for r in self.rejected if r.line < stop]
+        self._skip(rows)
+        self._values(rows)
+        if not len(rows):
+            self.rejected.sort(key=lambda r: r.line)
+            return
+        texts = self._texts(rows, records.multiline)
+        self.rejected.sort(key=lambda r: r.line)
+        self.columns = self._columns(rows, texts)
 
-        i_date, i_value_date = one("booking_date"), one("value_date")
-        i_amount, i_debit, i_credit = one("amount"), one("debit"), one("credit")
-        i_fee, i_balance, i_sign = one("fee"), one("balance_after"), one("sign")
-        i_currency, i_account = one("currency"), one("account_iban")
-        i_payer, i_payee = one("payer_name"), one("payee_name")
-        text_columns = [-1] * len(_TEXT_FIELDS)  # -1: not in this file
-        joins: list[tuple[int, list[int]]] = []
-        for pos, name in enumerate(_TEXT_FIELDS):
-            if name in idx:
-                if isinstance(t.columns[name], list):  # type: ignore[index]
-                    joins.append((pos, idx[name]))
-                else:
-                    text_columns[pos] = idx[name][0]
-        width = layout.width
-        needed = max((i for v in idx.values() for i in v), default=0) + 1
-        skip_rules: list[tuple[int, frozenset[str], tuple[str, ...]]] = []
-        norm = [normalize_header(c) for c in layout.cells] if t.header else None
-        for rule in t.skip:
-            at = resolve(rule.column, norm, width) if rule.column else one(rule.field or "")
-            if at is not None:
-                skip_rules.append(
-                    (
-                        at,
-                        frozenset(v.casefold() for v in rule.equals),
-                        tuple(v.casefold() for v in rule.startswith),
-                    )
-                )
-        needed = max([needed, *(pos + 1 for pos, _e, _s in skip_rules)])
-        stop_at = tuple(s.casefold() for s in t.stop_at)
-        debit_marks = frozenset(v.casefold() for v in t.sign.debit)
-        credit_marks = frozenset(v.casefold() for v in t.sign.credit)
-        extract = [(_TEXT_POS[r.field], re.compile(r.pattern)) for r in t.extract]
-        parse_amount = make_amount_parser(t.decimal, t.thousands)
-        parse_date = make_date_parser(t.date_formats)
-        dates = parse_date.cache
-        sepa, invert, skip_zero = t.sepa_tags, t.invert_amounts, t.skip_zero_amounts
-        default_currency, separator = t.currency, t.join_separator
-        raw_keys = _raw_keys(layout.cells)
-        by_sign = i_payer is not None or i_payee is not None
-        transactions, rejected = self.transactions, self.rejected
-        append = transactions.append
-        new: Callable[..., ParsedTransaction] = ParsedTransaction  # positional, see above
-        zero = _ZERO
+    def _refuse(
+        self, rows: _Rows, refused: dict[int, RejectedRow], passed_over: Iterable[int] = ()
+    ) -> None:
+        """Report the refused rows and take them (and those passed over) out of play."""
+        self.rejected.extend(refused.values())
+        rows.drop([*refused, *passed_over])
 
-        def fields_message(line: int, n: int) -> None:
-            rejected.append(_fields_message(line, n, width))
-
-        def money(row: list[str], i: int, line: int) -> Decimal | None:
-            try:
-                return parse_amount(row[i])
-            except ValueError:
-                raise self._bad_amount(line, row[i], i) from None
-
-        def day(row: list[str], i: int, line: int) -> date | None:
-            try:
-                return parse_date(row[i])
-            except ValueError:
-                raise self._bad_date(line, row[i], i) from None
-
-        def handle(row: list[str], line: int, multiline: bool = False) -> None:
+    def _shape(self, rows: _Rows) -> int | None:
+        """Blank lines, wrong field counts and the end marker (``stop_at``); returns the line
+        the data ends on when a marker ends it early."""
+        width, needed, stop_at = self.layout.width, self.needed, self.stop_at
+        cells = rows.cells
+        if not stop_at and all(n == width for n in map(len, cells)):
+            return None
+        keep: list[int] = []
+        stop: int | None = None
+        for k, row in enumerate(cells):
             n = len(row)
             if n != width:
                 if n <= 1 and not (row and row[0].strip()):
-                    return  # blank line
+                    continue  # blank line
                 if n > width and any(c.strip() for c in row[width:]):
-                    return fields_message(line, n)
+                    self.rejected.append(_fields_message(rows.lines[k], n, width))
+                    continue
                 if n < needed:
                     if stop_at and row[0].strip().casefold().startswith(stop_at):
-                        self.stopped = True
-                    elif any(c.strip() for c in row):
-                        fields_message(line, n)
-                    return
+                        stop = rows.lines[k]
+                        break
+                    if any(c.strip() for c in row):
+                        self.rejected.append(_fields_message(rows.lines[k], n, width))
+                    continue
             if stop_at and row[0].strip().casefold().startswith(stop_at):
-                self.stopped = True
-                return
-            for pos, equals, starts in skip_rules:
-                mark = row[pos].strip().casefold()
+                stop = rows.lines[k]
+                break
+            keep.append(k)
+        rows.keep(keep)
+        return stop
+
+    def _skip(self, rows: _Rows) -> None:
+        """Rows ignored on purpose (pending, info rows) count as skipped."""
+        for pos, equals, starts in self.skip_rules:
+            column = rows.column(pos)
+            marked = set()
+            for value in set(column):  # a status column has a handful of values
+                mark = value.strip().casefold()
                 if mark in equals or (starts and mark.startswith(starts)):
-                    self.skipped += 1
-                    return
+                    marked.add(value)
+            if marked:
+                hits = [k for k, value in enumerate(column) if value in marked]
+                self.skipped += len(hits)
+                rows.drop(hits)
+
+    def _dates(self, rows: _Rows, i: int) -> list[date | None]:
+        """Each distinct string parsed once; a row with an impossible date is refused."""
+        column = rows.column(i)
+        parse, cache = self.parse_date, self.parse_date.cache
+        bad: set[str] = set()
+        for value in set(column).difference(cache):
             try:
-                booking = None
-                if i_date is not None:
-                    booking = dates.get(row[i_date]) or day(row, i_date, line)
-                amount = None
-                if i_amount is not None:
-                    try:
-                        amount = parse_amount(row[i_amount])
-                    except ValueError:
-                        raise self._bad_amount(line, row[i_amount], i_amount) from None
-                if amount is None and (i_debit is not None or i_credit is not None):
-                    debit = money(row, i_debit, line) if i_debit is not None else None
-                    credit = money(row, i_credit, line) if i_credit is not None else None
-                    if debit is not None or credit is not None:
-                        amount = abs(credit or zero) - abs(debit or zero)
-                if booking is None or amount is None:
-                    if not any(c.strip() for c in row):
-                        return
-                    what = _("booking date") if booking is None else _("amount")
-                    raise _Reject(
-                        _("Line {line}: the {what} is missing.").format(line=line, what=what),
-                        "bank.missing_value",
-                    )
-                if i_sign is not None:
-                    mark = row[i_sign].strip().casefold()
-                    if mark in debit_marks:
-                        amount = -abs(amount)
-                    elif mark in credit_marks:
-                        amount = abs(amount)
-                    else:
-                        raise _Reject(
-                            _(
-                                'Line {line}: "{value}" in column "{column}" is neither a '
-                                "debit nor a credit mark."
-                            ).format(
-                                line=line, value=row[i_sign].strip(), column=self.label(i_sign)
-                            ),
-                            "bank.invalid_sign",
-                        )
-                if invert:
-                    amount = -amount
-                if skip_zero and not amount:
-                    self.skipped += 1
-                    return
-                if i_account is not None:
-                    own = iban_in(row[i_account])
-                    if own:
-                        if self.account_iban is None:
-                            self.account_iban = own
-                        elif own != self.account_iban:
-                            raise _Reject(
-                                _(
-                                    "Line {line}: the row belongs to the account {iban}, the "
-                                    "file to {expected}; it was not read."
-                                ).format(line=line, iban=own, expected=self.account_iban),
-                                "bank.other_account",
-                            )
-                value_date = None
-                if i_value_date is not None:
-                    value_date = dates.get(row[i_value_date]) or day(row, i_value_date, line)
-                balance = money(row, i_balance, line) if i_balance is not None else None
-                fee = money(row, i_fee, line) if i_fee is not None else None
-            except _Reject as exc:
-                rejected.append(RejectedRow(line, exc.message, exc.code))
-                return
-            # Text fields in ParsedTransaction's order (see _TEXT_FIELDS): a list, no dicts.
-            texts = [row[i].strip() if i >= 0 else "" for i in text_columns]
-            for pos, positions in joins:
-                parts: list[str] = []
-                for i in positions:
-                    part = row[i].strip()
-                    if part and part not in parts:
-                        parts.append(part)
-                texts[pos] = separator.join(parts)
-            if by_sign and not texts[_NAME]:
-                if i_payer is not None and amount > 0:
-                    texts[_NAME] = row[i_payer].strip()
-                elif i_payee is not None:
-                    texts[_NAME] = row[i_payee].strip()
-            if sepa and "+" in texts[_PURPOSE]:
-                for name, value in split_sepa_tags(texts[_PURPOSE]).items():
-                    texts[_TEXT_POS[name]] = value
-            for pos, pattern in extract:
-                match = pattern.search(texts[pos])
+                parse(value)
+            except ValueError:
+                bad.add(value)
+        found: list[date | None] = list(map(cache.get, column))
+        if bad:
+            self._refuse(
+                rows,
+                {
+                    k: self._bad_date(rows.lines[k], value, i)
+                    for k, value in enumerate(column)
+                    if value in bad
+                },
+            )
+            found = [d for d, value in zip(found, column, strict=True) if value not in bad]
+        return found
+
+    def _money(self, rows: _Rows, i: int) -> list[int | None]:
+        """Like :meth:`_dates`, for amounts (in cents)."""
+        column = rows.column(i)
+        at_once = self.parse_amounts(column)
+        if at_once is not None:
+            return list[int | None](at_once)
+        parse = self.parse_amount
+        parsed: dict[str, int | None] = {}
+        bad: set[str] = set()
+        for value in set(column):
+            try:
+                parsed[value] = _cents(parse(value))
+            except ValueError:
+                bad.add(value)
+        if bad:
+            self._refuse(
+                rows,
+                {
+                    k: self._bad_amount(rows.lines[k], value, i)
+                    for k, value in enumerate(column)
+                    if value in bad
+                },
+            )
+            column = [value for value in column if value not in bad]
+        return list(map(parsed.__getitem__, column))
+
+    def _values(self, rows: _Rows) -> None:
+        """Dates and amounts, in the order a row is checked (see the class docstring)."""
+        typed = rows.typed
+        i_date, i_amount = self.i_date, self.i_amount
+        typed["booking_date"] = (
+            self._dates(rows, i_date) if i_date is not None else [None] * len(rows)
+        )
+        typed["amount"] = (
+            self._money(rows, i_amount) if i_amount is not None else [None] * len(rows)
+        )
+        if (self.i_debit is not None or self.i_credit is not None) and _has_none(typed["amount"]):
+            self._debit_credit(rows)
+        self._missing(rows)
+        if self.i_sign is not None:
+            self._sign(rows)
+        if self.template.invert_amounts:
+            typed["amount"] = [-a for a in typed["amount"]]
+        if self.template.skip_zero_amounts:
+            zero = [k for k, amount in enumerate(typed["amount"]) if not amount]
+            self.skipped += len(zero)
+            rows.drop(zero)
+        if self.i_account is not None:
+            self._account(rows)
+        for name, i, step in (
+            ("value_date", self.i_value_date, self._dates),
+            ("balance_after", self.i_balance, self._money),
+            ("fee", self.i_fee, self._money),
+        ):
+            typed[name] = step(rows, i) if i is not None else [None] * len(rows)
+
+    def _debit_credit(self, rows: _Rows) -> None:
+        """Separate debit and credit columns, for rows without an amount."""
+        parse = self.parse_amount
+        amounts = rows.typed["amount"]
+        refused: dict[int, RejectedRow] = {}
+        for k, row in enumerate(rows.cells):
+            if amounts[k] is not None:
+                continue
+            values: list[int | None] = []
+            for i in (self.i_debit, self.i_credit):
+                if i is None:
+                    values.append(None)
+                    continue
+                try:
+                    values.append(_cents(parse(row[i])))
+                except ValueError:
+                    refused[k] = self._bad_amount(rows.lines[k], row[i], i)
+                    break
+            if k in refused:
+                continue
+            debit, credit = values
+            if debit is not None or credit is not None:
+                amounts[k] = abs(credit or 0) - abs(debit or 0)
+        self._refuse(rows, refused)
+
+    def _missing(self, rows: _Rows) -> None:
+        """A row without booking date or amount: blank ones are passed over, others refused."""
+        typed = rows.typed
+        bookings, amounts = typed["booking_date"], typed["amount"]
+        if not (_has_none(bookings) or _has_none(amounts)):
+            return
+        refused: dict[int, RejectedRow] = {}
+        blank: list[int] = []
+        for k, (booking, amount) in enumerate(zip(bookings, amounts, strict=True)):
+            if booking is not None and amount is not None:
+                continue
+            if not any(c.strip() for c in rows.cells[k]):
+                blank.append(k)
+                continue
+            line = rows.lines[k]
+            what = _("booking date") if booking is None else _("amount")
+            refused[k] = RejectedRow(
+                line,
+                _("Line {line}: the {what} is missing.").format(line=line, what=what),
+                "bank.missing_value",
+            )
+        self._refuse(rows, refused, blank)
+
+    def _sign(self, rows: _Rows) -> None:
+        """An ``S``/``H`` (debit/credit) column decides the sign."""
+        i = self.i_sign
+        assert i is not None
+        amounts = rows.typed["amount"]
+        refused: dict[int, RejectedRow] = {}
+        for k, mark in enumerate(map(str.casefold, rows.stripped(i))):
+            if mark in self.debit_marks:
+                amounts[k] = -abs(amounts[k])
+            elif mark in self.credit_marks:
+                amounts[k] = abs(amounts[k])
+            else:
+                line = rows.lines[k]
+                refused[k] = RejectedRow(
+                    line,
+                    _(
+                        'Line {line}: "{value}" in column "{column}" is neither a '
+                        "debit nor a credit mark."
+                    ).format(line=line, value=rows.cells[k][i].strip(), column=self.label(i)),
+                    "bank.invalid_sign",
+                )
+        self._refuse(rows, refused)
+
+    def _account(self, rows: _Rows) -> None:
+        """A column naming the account: the first IBAN found is the file's; rows of another
+        account are refused."""
+        i = self.i_account
+        assert i is not None
+        column = rows.column(i)
+        owners = {value: iban_in(value) for value in set(column)}
+        refused: dict[int, RejectedRow] = {}
+        for k, value in enumerate(column):
+            own = owners[value]
+            if not own:
+                continue
+            if self.account_iban is None:
+                self.account_iban = own
+            elif own != self.account_iban:
+                line = rows.lines[k]
+                refused[k] = RejectedRow(
+                    line,
+                    _(
+                        "Line {line}: the row belongs to the account {iban}, the "
+                        "file to {expected}; it was not read."
+                    ).format(line=line, iban=own, expected=self.account_iban),
+                    "bank.other_account",
+                )
+        self._refuse(rows, refused)
+
+    def _texts(self, rows: _Rows, multiline: set[int]) -> list[list[str]]:
+        """The text fields in ParsedTransaction's order (see ``_TEXT_FIELDS``)."""
+        n = len(rows)
+        texts = [rows.stripped(i) if i >= 0 else [""] * n for i in self.text_columns]
+        separator = self.template.join_separator
+        for pos, positions in self.joins:
+            texts[pos] = [_joined(row, positions, separator) for row in rows.cells]
+        if self.i_payer is not None or self.i_payee is not None:
+            self._by_sign(rows, texts)
+        if self.template.sepa_tags:
+            for k, purpose in enumerate(texts[_PURPOSE]):
+                if "+" in purpose:
+                    for name, value in split_sepa_tags(purpose).items():
+                        texts[_TEXT_POS[name]][k] = value
+        for pos, pattern in self.extract:
+            for k, text in enumerate(texts[pos]):
+                match = pattern.search(text)
                 if match:
                     for name, value in match.groupdict().items():
                         if value is not None:
-                            texts[_TEXT_POS[name]] = value.strip()
-            if multiline:  # cells with line breaks: one line each, as other formats give them
-                for pos, value in enumerate(texts):
-                    if "\n" in value:
-                        texts[pos] = " ".join(p.strip() for p in value.splitlines() if p.strip())
-            iban = texts[_IBAN]
-            if iban and not (iban.isalnum() and iban.isupper()):
-                texts[_IBAN] = iban.strip("'\"").replace(" ", "").upper()
-            currency = default_currency
-            if i_currency is not None:
-                currency = row[i_currency].strip().upper() or default_currency
-            raw = dict(zip(raw_keys, row, strict=False))
-            if fee:
-                payment_balance = balance - fee if balance is not None else None
-                append(
-                    new(line, booking, amount, value_date, currency, *texts, payment_balance, raw)
-                )
-                append(self._fee(line, booking, fee, value_date, currency, balance, texts, raw))
-                return
-            append(new(line, booking, amount, value_date, currency, *texts, balance, raw))
+                            texts[_TEXT_POS[name]][k] = value.strip()
+        if multiline:  # cells with line breaks: one line each, as other formats give them
+            for k in (k for k, line in enumerate(rows.lines) if line in multiline):
+                for values in texts:
+                    if "\n" in values[k]:
+                        parts = values[k].splitlines()
+                        values[k] = " ".join(p.strip() for p in parts if p.strip())
+        ibans = texts[_IBAN]
+        clean = {value: _clean_iban(value) for value in set(ibans)}
+        texts[_IBAN] = list(map(clean.__getitem__, ibans))
+        return texts
 
-        return handle
+    def _by_sign(self, rows: _Rows, texts: list[list[str]]) -> None:
+        """No counterparty column: the payer for money received, else the payee."""
+        names = texts[_NAME]
+        payees = rows.stripped(self.i_payee) if self.i_payee is not None else [""] * len(rows)
+        if self.i_payer is None:
+            texts[_NAME] = [name or payee for name, payee in zip(names, payees, strict=True)]
+            return
+        payers = rows.stripped(self.i_payer)
+        texts[_NAME] = [
+            name or (payer if amount > 0 else payee)
+            for name, amount, payer, payee in zip(
+                names, rows.typed["amount"], payers, payees, strict=True
+            )
+        ]
 
-    def _fee(
-        self,
-        line: int,
-        booking: date,
-        fee: Decimal,
-        value_date: date | None,
-        currency: str,
-        balance: Decimal | None,
-        texts: list[str],
-        raw: dict[str, str],
-    ) -> ParsedTransaction:
-        """PayPal: the fee as its own transaction, pointing at the payment before it."""
-        rule = self.template.fee
-        ref = texts[_TEXT_POS["end_to_end_ref"]]
-        return ParsedTransaction(
-            line_no=line,
-            booking_date=booking,
-            amount=fee,
-            value_date=value_date,
+    def _columns(self, rows: _Rows, texts: list[list[str]]) -> TransactionColumns:
+        typed, n = rows.typed, len(rows)
+        default = self.template.currency
+        if self.i_currency is not None:
+            column = rows.column(self.i_currency)
+            codes = {value: value.strip().upper() or default for value in set(column)}
+            currency = list(map(codes.__getitem__, column))
+        else:
+            currency = [default] * n
+        text_columns: dict[str, Any] = dict(zip(_TEXT_FIELDS, texts, strict=True))
+        columns = TransactionColumns(
+            line_no=rows.lines,
+            booking_date=typed["booking_date"],
+            cents=typed["amount"],
+            value_date=typed["value_date"],
             currency=currency,
-            counterparty_name=rule.counterparty_name,
-            booking_text=rule.booking_text,
-            purpose=" ".join(p for p in (rule.purpose, ref) if p),
-            end_to_end_ref=ref,
-            balance_after=balance,
-            raw=raw,
-            fee_of=len(self.transactions) - 1,
+            **text_columns,
+            balance_cents=typed["balance_after"],
+            raw=rows.sources,
+            fee_of=[None] * n,
+            raw_layout=self.raw_layout,
         )
+        if any(typed["fee"]):
+            return self._with_fees(columns, typed["fee"])
+        return columns
+
+    def _with_fees(self, columns: TransactionColumns, fees: list[int | None]) -> TransactionColumns:
+        """PayPal: a fee becomes its own line after its payment, pointing at it; the
+        payment's balance is the one before the fee."""
+        rule = self.template.fee
+        assert rule is not None
+        out = _empty_columns(self.raw_layout)
+        for k, fee in enumerate(fees):
+            _copy_line(columns, k, out)
+            if not fee:
+                continue
+            balance = columns.balance_cents[k]
+            out.balance_cents[-1] = balance - fee if balance is not None else None
+            ref = columns.end_to_end_ref[k]
+            _copy_line(columns, k, out)
+            for name in _TEXT_FIELDS:
+                getattr(out, name)[-1] = ""
+            out.cents[-1] = fee
+            out.counterparty_name[-1] = rule.counterparty_name
+            out.booking_text[-1] = rule.booking_text
+            out.purpose[-1] = " ".join(p for p in (rule.purpose, ref) if p)
+            out.end_to_end_ref[-1] = ref
+            out.balance_cents[-1] = balance
+            out.fee_of[-1] = len(out) - 2
+        return out
+
+
+def _cents(amount: Decimal | None) -> int | None:
+    """An amount of the single-value parser (two places) in cents."""
+    return None if amount is None else int(amount.scaleb(2))
+
+
+def _joined(row: list[str], positions: list[int], separator: str) -> str:
+    parts: list[str] = []
+    for i in positions:
+        part = row[i].strip()
+        if part and part not in parts:
+            parts.append(part)
+    return separator.join(parts)
+
+
+def _clean_iban(value: str) -> str:
+    if not value or (value.isalnum() and value.isupper()):
+        return value
+    return value.strip("'\"").replace(" ", "").upper()
+
+
+_COLUMN_FIELDS = tuple(f.name for f in fields(TransactionColumns) if f.name != "raw_layout")
+
+
+def _empty_columns(layout: RawLayout) -> TransactionColumns:
+    lists: dict[str, Any] = {name: [] for name in _COLUMN_FIELDS}
+    return TransactionColumns(**lists, raw_layout=layout)
+
+
+def _copy_line(source: TransactionColumns, k: int, target: TransactionColumns) -> None:
+    for name in _COLUMN_FIELDS:
+        getattr(target, name).append(getattr(source, name)[k])
 
 
 def _raw_keys(cells: list[str]) -> list[str]:
@@ -694,7 +1071,7 @@ def _raw_keys(cells: list[str]) -> list[str]:
 def read_rows(lines: list[str], layout: Layout, *, limit: int | None = None) -> _RowReader:
     """Run every record after the header through the template.
 
-    ``limit`` stops after that many records (detection samples the first rows only).
+    ``limit`` stops after that many lines (detection samples the head of the file only).
     """
     rows = _RowReader(layout)
     start = layout.data_start
@@ -705,58 +1082,17 @@ def read_rows(lines: list[str], layout: Layout, *, limit: int | None = None) -> 
             _("The file has more than {n} rows; please split it.").format(n=MAX_ROWS),
             [{"rows": end - start, "max": MAX_ROWS}],
         )
-    # 100,000 rows make 200,000 acyclic objects; the cyclic collector would only slow that down.
+    # 100,000 rows make a million acyclic objects; the cyclic collector would only slow
+    # that down.
     paused = gc.isenabled()
     if paused:
         gc.disable()
     try:
-        _read_records(lines, rows, start, end)
+        rows.read(split_records(lines, start, end, layout))
     finally:
         if paused:
             gc.enable()
     return rows
-
-
-def _read_records(lines: list[str], rows: _RowReader, start: int, end: int) -> None:
-    t = rows.template
-    q, delimiter, width = t.quotechar, t.delimiter, rows.layout.width
-    handle, rejected = rows.row, rows.rejected
-    offset = start
-    while offset < end and not rows.stopped:
-        source = (lines[i] + "\n" for i in range(offset, end))
-        reader = csv.reader(source, delimiter=delimiter, quotechar=q)
-        consumed = 0
-        broken_at: int | None = None
-        try:
-            for record in reader:
-                first = offset + consumed  # 0-based index of the record's first line
-                consumed = reader.line_num
-                if consumed + offset - first == 1:
-                    if lines[first].count(q) & 1 and any(c.endswith(q) for c in record):
-                        # An unquoted cell ending in a quote: DKB's ``;Firma";``.
-                        rejected.append(_quote_message(first + 1))
-                    else:
-                        handle(record, first + 1, False)
-                elif len(record) == width and not (
-                    sum(lines[i].count(q) for i in range(first, offset + consumed)) & 1
-                ):
-                    handle(record, first + 1, True)  # a legitimate multi-line cell
-                else:
-                    broken_at = first
-                    break
-                if rows.stopped:
-                    break
-        except csv.Error:  # e.g. a runaway quote beyond the field size limit
-            broken_at = offset + consumed
-        if broken_at is None:
-            break
-        # Re-read the damaged record line by line: only the broken line is lost.
-        line = lines[broken_at]
-        if line.count(q) & 1:
-            rejected.append(_quote_message(broken_at + 1))
-        else:
-            handle(parse_line(line, t), broken_at + 1, False)
-        offset = broken_at + 1
 
 
 def parse_text(
@@ -786,13 +1122,14 @@ def parse_text(
         )
     rows = read_rows(lines, layout)
     account = rows.account_iban or layout.account_iban
-    currency = rows.transactions[0].currency if rows.transactions else template.currency
+    found = rows.columns
+    currency = found.currency[0] if len(found) else template.currency
     return ParsedStatement(
         format="csv",
         template_key=template.key,
         template_name=template.name,
         score=score,
-        transactions=rows.transactions,
+        transactions=ColumnRows(found),
         rejected=rows.rejected,
         account_iban=account,
         currency=currency,
@@ -823,5 +1160,5 @@ def file_too_large(size: int) -> ValidationFailed:
 def sample_rows(lines: list[str], layout: Layout, n: int = 25) -> tuple[int, int]:
     """(records read fine or skipped on purpose, records in the sample) for detection."""
     rows = read_rows(lines, layout, limit=n)
-    good = len({t.line_no for t in rows.transactions}) + rows.skipped
+    good = len(set(rows.columns.line_no)) + rows.skipped
     return good, good + len(rows.rejected)

@@ -70,6 +70,9 @@ class ImportBatch(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     rejected_rows: Mapped[str] = mapped_column(Text, default="[]")  # JSON [{"line","message"}]
+    # CSV imports keep each line's raw data as the text the bank wrote; this (JSON, see
+    # statement.RawLayout) names its columns once. None: each line's raw data is a JSON object.
+    raw_layout: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(120), default="local")
 
@@ -109,7 +112,8 @@ class BankTransaction(Base):
     gv_code: Mapped[str] = mapped_column(String(10), default="")
     balance_after: Mapped[Decimal | None] = mapped_column(Money())
     fee_of_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transactions.id"))  # PayPal
-    raw: Mapped[str] = mapped_column(Text, default="{}")  # JSON of the source row
+    # The source row: its CSV text when the batch has a raw_layout, else a JSON object.
+    raw: Mapped[str] = mapped_column(Text, default="{}")
     fingerprint: Mapped[str] = mapped_column(String(64))
     occurrence: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

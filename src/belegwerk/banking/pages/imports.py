@@ -170,7 +170,7 @@ def _preview(
     result = Preview(document=document, template_key=template_key or "")
     statement = parse_document(page, document, template_key)
     result.statement = statement
-    result.rows = statement.transactions[:PREVIEW_ROWS]
+    result.rows = statement.head(PREVIEW_ROWS)
     result.statement_iban = importer.statement_iban(statement)
     if result.statement_iban:
         result.iban_account = page.session.scalar(

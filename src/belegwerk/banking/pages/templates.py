@@ -423,7 +423,7 @@ def _editor_context(
     editor = _editor(document, values)
     if result is not None:
         editor.result = result
-        editor.result_rows = result.transactions[:RESULT_ROWS]
+        editor.result_rows = result.head(RESULT_ROWS)
     return {
         "section": "bank_templates",
         "e": editor,

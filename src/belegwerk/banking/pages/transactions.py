@@ -36,6 +36,7 @@ from belegwerk.banking.pages.common import (
     source_labels,
     usage_labels,
 )
+from belegwerk.banking.statement import stored_raw
 from belegwerk.books import invoices
 from belegwerk.books import vat_treatment as vt
 from belegwerk.books.models import Invoice, Party, Payment
@@ -451,10 +452,6 @@ def _detail_context(page: Page, transaction_id: int, **extra: Any) -> dict[str, 
     account = get_account(page.session, page.tenant_id, tx.account_id)
     view = matching.transaction_matches(page.session, page.tenant_id, tx.id)
     cls = classify.classification_of(page.session, page.tenant_id, tx.id)
-    try:
-        raw = json.loads(tx.raw or "{}")
-    except ValueError:
-        raw = {}
     infos = _match_infos(page, [tx.id]).get(tx.id, [])
     paying = any(m.match.status == "linked" for m in infos)
     history = [m for m in view.matches if m.match.status in ("rejected", "undone")]
@@ -465,7 +462,7 @@ def _detail_context(page: Page, transaction_id: int, **extra: Any) -> dict[str, 
         "account": account,
         "batch": batch,
         "c": cls,
-        "raw": raw if isinstance(raw, dict) else {},
+        "raw": stored_raw(tx.raw, batch.raw_layout),
         "links": [m for m in infos if m.match.status == "linked"],
         "proposals": [m for m in infos if m.match.status == "proposed"],
         "history": history,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from belegwerk.banking import importer
 from belegwerk.banking.accounts import get_account
-from belegwerk.banking.models import BankAccount, BankTransaction, ImportBatch
+from belegwerk.banking.models import BankAccount, ImportBatch
 from belegwerk.banking.schemas import (
     BatchOut,
     BatchPage,
@@ -27,7 +26,7 @@ from belegwerk.banking.schemas import (
     TransactionOut,
     TransactionPage,
 )
-from belegwerk.banking.statement import MAX_FILE_BYTES, ParsedStatement
+from belegwerk.banking.statement import MAX_FILE_BYTES, ParsedStatement, stored_raw
 from belegwerk.core.errors import BelegwerkError, ValidationFailed
 from belegwerk.core.i18n import _
 from belegwerk.web.deps import CtxDep
@@ -145,9 +144,7 @@ def preview(
         currency=statement.currency,
         rows=len(statement.transactions),
         skipped=statement.skipped,
-        transactions=[
-            ParsedTransactionOut.model_validate(t) for t in statement.transactions[:PREVIEW_ROWS]
-        ],
+        transactions=[ParsedTransactionOut.model_validate(t) for t in statement.head(PREVIEW_ROWS)],
         rejected=[
             RejectedOut(line=r.line, message=r.message, code=r.code) for r in statement.rejected
         ],
@@ -236,16 +233,9 @@ def list_transactions(
     )
 
 
-def _raw(tx: BankTransaction) -> dict[str, Any]:
-    try:
-        value = json.loads(tx.raw or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {"value": value}
-
-
 @router.get("/bank/transactions/{transaction_id}", response_model=TransactionDetailOut)
 def get_transaction(transaction_id: int, ctx: CtxDep) -> TransactionDetailOut:
     tx = importer.get_transaction(ctx.session, ctx.tenant_id, transaction_id)
+    batch = importer.get_batch(ctx.session, ctx.tenant_id, tx.batch_id)
     data = TransactionOut.model_validate(tx).model_dump()
-    return TransactionDetailOut(**data, raw=_raw(tx))
+    return TransactionDetailOut(**data, raw=stored_raw(tx.raw, batch.raw_layout))
