@@ -30,6 +30,7 @@ API_MODULES = (
     "belegwerk.books.api",
     "belegwerk.banking.api",
     "belegwerk.einvoice.api",
+    "belegwerk.einvoice.write.api",
     "belegwerk.tax.api",
 )
 PAGE_MODULES = (
