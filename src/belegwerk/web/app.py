@@ -48,6 +48,7 @@ PAGE_MODULES = (
     "belegwerk.banking.pages.rules",
     "belegwerk.banking.pages.templates",
     "belegwerk.tax.pages",
+    "belegwerk.einvoice.write.pages",
 )
 
 

@@ -164,13 +164,13 @@ class Outgoing:
         return vt.INTRA_COMMUNITY in self.categories
 
 
-def _missing(target: Target, what: list[str], where: str) -> ValidationFailed:
+def _missing(target: Target, fields: list[str], labels: list[str], where: str) -> ValidationFailed:
     return ValidationFailed(
         "einvoice.data_missing",
         _("The {format} cannot be written: {what} missing ({where}).").format(
-            format=format_name(target), what=", ".join(what), where=where
+            format=format_name(target), what=", ".join(labels), where=where
         ),
-        [{"field": name} for name in what],
+        [{"field": name} for name in fields],
     )
 
 
@@ -339,7 +339,7 @@ def _seller(company: Company, target: Target, *, keep_vat_id: bool) -> Seller:
         }
     missing = [name for name, value in required.items() if not (value or "").strip()]
     if missing:
-        raise _missing(target, [_company_label(m) for m in missing], _("settings"))
+        raise _missing(target, missing, [_company_label(m) for m in missing], _("settings"))
     vat_id = company.vat_id if keep_vat_id else ""
     return Seller(
         name=company.name,
@@ -392,6 +392,7 @@ def _buyer(party: Party, target: Target, *, keep_vat_id: bool) -> Buyer:
         labels = {"postal_code": _("postal code"), "city": _("city"), "email": _("e-mail address")}
         raise _missing(
             target,
+            [f"party.{m}" for m in missing],
             [labels[m] for m in missing],
             _("customer {name}").format(name=party.name),
         )
