@@ -422,13 +422,13 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_official_cen_and_factur_x_schematron_accept_the_output(
-    sqlite_engine: Engine, make_tenant: Callable[..., int], scenario: str
+    engine: Engine, make_tenant: Callable[..., int], scenario: str
 ) -> None:
     """The official EN 16931 schematron 1.3.16 (UBL) and the Factur-X EN 16931 schematron (CEN
     rules for CII plus the profile rules) report no failed assertion on what we write."""
     spec = SCENARIOS[scenario]
     tenant = seller_tenant(make_tenant)
-    s = session_factory(sqlite_engine)()
+    s = session_factory(engine)()
     s.info["tenant_id"] = tenant
     try:
         party = customer(s, tenant, **spec.get("party", {}))
