@@ -103,6 +103,14 @@ def validate_company(values: dict[str, Any]) -> dict[str, Any]:
                     _("{field} may have at most {n} characters.").format(field=key, n=limit),
                     [{"field": key, "max_length": limit}],
                 )
+    if out.get("phone") and sum(c.isdigit() for c in out["phone"]) < 3:
+        raise ValidationFailed(
+            "company.invalid_phone",
+            _("The telephone number {value} has fewer than three digits.").format(
+                value=out["phone"]
+            ),
+            [{"field": "phone", "value": out["phone"]}],
+        )
     if "vat_id" in out:
         out["vat_id"] = v.normalize_vat_id(out["vat_id"] or "")
     if "tax_number" in out:
