@@ -14,6 +14,7 @@ from belegwerk.banking.cli import bank_app
 from belegwerk.core.errors import BelegwerkError
 from belegwerk.einvoice.cli import einvoice_app
 from belegwerk.tax.cli import tax_app, ustva
+from belegwerk.tax.eks.cli import eks_app
 
 app = typer.Typer(
     help="Belegwerk – Buchhaltung, Kassenbuch und Steuer für Selbstständige.", no_args_is_help=True
@@ -26,6 +27,7 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(einvoice_app, name="einvoice")
 app.add_typer(tax_app, name="tax")
 app.command("ustva")(ustva)
+app.add_typer(eks_app, name="eks")
 console = Console()
 err_console = Console(stderr=True)
 

@@ -34,7 +34,7 @@ EKS_LINES = {
 # Kennzahlen of the Anlage EÜR 2024/2025 the categories may use (docs/categories.md).
 EUER_KZ = {
     "100", "103", "110", "111", "112", "120", "122", "123", "130", "144", "145", "146",
-    "150", "175", "183", "194", "221", "223", "224", "225", "234", "280", "281",
+    "150", "175", "183", "186", "194", "221", "223", "224", "225", "234", "280", "281",
 }  # fmt: skip
 # Expense/revenue categories allowed to lack an account; none today (see docs/categories.md).
 WITHOUT_ACCOUNTS: set[str] = set()

@@ -158,7 +158,9 @@ def _positions(session: Session, tenant_id: int, today: date) -> list[AccountPos
     return out
 
 
-def _money_accounts(session: Session, tenant_id: int, chart: str) -> set[str]:
+def money_accounts(session: Session, tenant_id: int, chart: str) -> set[str]:
+    """Every account money sits on: cash, banks (each bank account's own), transit, PayPal,
+    receivables and payables; the other side of a posting says what the money was for."""
     money = {accounts.account(chart, role) for role in MONEY_ROLES}
     money.add(PAYPAL_LEDGER[chart])
     for a in session.scalars(select(BankAccount).where(BankAccount.tenant_id == tenant_id)):
@@ -168,8 +170,17 @@ def _money_accounts(session: Session, tenant_id: int, chart: str) -> set[str]:
 
 def input_vat(session: Session, tenant_id: int, chart: str, start: date, end: date) -> Decimal:
     """Input VAT booked in ``start`` … ``end`` (both inclusive), reversals and refunds netted."""
-    tax_accounts = [accounts.account(chart, r) for r in ("input_vat_7", "input_vat_19")]
-    money = _money_accounts(session, tenant_id, chart)
+    return booked_vat(session, tenant_id, chart, start, end)
+
+
+def booked_vat(
+    session: Session, tenant_id: int, chart: str, start: date, end: date, *, output: bool = False
+) -> Decimal:
+    """Input VAT (or, with ``output``, output VAT) booked in ``start`` … ``end``, by posting
+    date, reversals and refunds netted; positive for VAT paid (input) or owed (output)."""
+    kind = "output" if output else "input"
+    tax_accounts = [accounts.account(chart, f"{kind}_vat_{r}") for r in ("7", "19")]
+    money = money_accounts(session, tenant_id, chart)
     tax = type_coerce(Posting.tax_amount, BigInteger)
     credit_money = Posting.credit_account.in_(money)
     debit_money = Posting.debit_account.in_(money)
@@ -187,7 +198,7 @@ def input_vat(session: Session, tenant_id: int, chart: str, start: date, end: da
             Posting.posting_date <= end,
         )
     )
-    return from_cents(int(total or 0))
+    return from_cents(-int(total or 0) if output else int(total or 0))
 
 
 def _month_add(day: date, months: int) -> date:

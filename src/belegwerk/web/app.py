@@ -32,6 +32,7 @@ API_MODULES = (
     "belegwerk.einvoice.api",
     "belegwerk.einvoice.write.api",
     "belegwerk.tax.api",
+    "belegwerk.tax.eks.api",
 )
 PAGE_MODULES = (
     "belegwerk.web.pages",
@@ -48,6 +49,7 @@ PAGE_MODULES = (
     "belegwerk.banking.pages.rules",
     "belegwerk.banking.pages.templates",
     "belegwerk.tax.pages",
+    "belegwerk.tax.eks.pages",
     "belegwerk.einvoice.write.pages",
 )
 

@@ -1,7 +1,7 @@
 """e-invoice writer: Leitweg-ID and public authority on parties, seller contact on the company
 
 Revision ID: writer1
-Revises: vat2
+Revises: eks1
 Create Date: 2026-12-02 18:42:35.719585
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "writer1"
-down_revision = "vat2"
+down_revision = "eks1"
 branch_labels = None
 depends_on = None
 
