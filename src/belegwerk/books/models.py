@@ -96,6 +96,10 @@ class Party(Base):
     vat_id: Mapped[str] = mapped_column(String(20), default="")
     iban: Mapped[str] = mapped_column(String(34), default="")
     bic: Mapped[str] = mapped_column(String(11), default="")
+    # E-invoices: a public authority must be invoiced with its Leitweg-ID (XRechnung BT-10);
+    # for other customers ``leitweg_id`` holds their own buyer reference, if they gave one.
+    public_authority: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    leitweg_id: Mapped[str] = mapped_column(String(50), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

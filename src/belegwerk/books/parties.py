@@ -23,7 +23,7 @@ from belegwerk.core.errors import Conflict, ValidationFailed
 from belegwerk.core.i18n import _
 from belegwerk.core.iban import normalize_bic, normalize_iban
 from belegwerk.core.types import utcnow
-from belegwerk.tenancy.validation import normalize_vat_id
+from belegwerk.tenancy.validation import leitweg_id_valid, normalize_vat_id
 
 ROLES = ("customer", "supplier")
 # role -> (number column, number series, first number, last number)
@@ -31,7 +31,14 @@ NUMBER_RANGES: dict[str, tuple[str, str, int, int]] = {
     "customer": ("customer_number", "customer", 10000, 69999),
     "supplier": ("supplier_number", "supplier", 70000, 99999),
 }
-MAX_LENGTHS = {"name": 200, "street": 200, "postal_code": 10, "city": 100, "email": 200}
+MAX_LENGTHS = {
+    "name": 200,
+    "street": 200,
+    "postal_code": 10,
+    "city": 100,
+    "email": 200,
+    "leitweg_id": 50,
+}
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
 PAGE_SIZE_MAX = 200
@@ -54,6 +61,8 @@ class PartyData:
     vat_id: str = ""
     iban: str = ""
     bic: str = ""
+    public_authority: bool = False
+    leitweg_id: str = ""
 
 
 PARTY_FIELDS = tuple(f.name for f in fields(PartyData))
@@ -70,7 +79,7 @@ def _too_long(field: str, limit: int) -> ValidationFailed:
 def _validate(values: dict[str, Any]) -> dict[str, Any]:
     """Check and normalise a (partial) set of party fields; raises on the first problem."""
     out = dict(values)
-    for key in ("name", "street", "postal_code", "city", "country", "email", "vat_id"):
+    for key in (*MAX_LENGTHS, "country", "vat_id"):
         if key in out:
             out[key] = str(out[key] or "").strip()
     if "name" in out and not out["name"]:
@@ -96,6 +105,8 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
             )
     if "vat_id" in out:
         out["vat_id"] = normalize_vat_id(out["vat_id"])
+    if "public_authority" in out:
+        out["public_authority"] = bool(out["public_authority"])
     if "iban" in out:
         out["iban"] = normalize_iban(str(out["iban"] or ""))
     if "bic" in out:
@@ -115,6 +126,32 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
                 [{"field": column, "value": number, "min": first, "max": last}],
             )
     return out
+
+
+def _check_leitweg_id(party: Party) -> None:
+    """A public authority is invoiced with its Leitweg-ID (E-Rechnungsverordnung); other
+    customers may give any buyer reference there."""
+    if not party.public_authority:
+        return
+    if not party.leitweg_id:
+        raise ValidationFailed(
+            "party.leitweg_id_required",
+            _(
+                "A public authority needs its Leitweg-ID (e.g. 04011000-12345-03); invoices to "
+                "it are addressed with it."
+            ),
+            [{"field": "leitweg_id"}],
+        )
+    if not leitweg_id_valid(party.leitweg_id):
+        raise ValidationFailed(
+            "party.invalid_leitweg_id",
+            _(
+                "The Leitweg-ID {value} is not valid: it consists of the coarse address "
+                "(2–12 digits), an optional fine address (up to 30 letters or digits) and two "
+                "check digits, separated by hyphens, e.g. 04011000-12345-03."
+            ).format(value=party.leitweg_id),
+            [{"field": "leitweg_id", "value": party.leitweg_id}],
+        )
 
 
 def _snapshot(party: Party) -> dict[str, Any]:
@@ -204,6 +241,7 @@ def create_party(session: Session, tenant_id: int, data: PartyData, actor: str =
         if key not in ("customer_number", "supplier_number"):
             setattr(party, key, values[key])
     _require_role(party)
+    _check_leitweg_id(party)
     now = utcnow()
     party.created_at = now
     party.updated_at = now
@@ -238,6 +276,7 @@ def update_party(
             value = bool(value)
         setattr(party, key, value)
     _require_role(party)
+    _check_leitweg_id(party)
     _apply_numbers(session, tenant_id, party, values)
     after = _snapshot(party)
     changed = [k for k in PARTY_FIELDS if before[k] != after[k]]

@@ -24,6 +24,8 @@ class PartyOut(BaseModel):
     vat_id: str
     iban: str
     bic: str
+    public_authority: bool
+    leitweg_id: str
     created_at: datetime
     updated_at: datetime
 
@@ -46,6 +48,10 @@ class PartyCreate(BaseModel):
     vat_id: str = ""
     iban: str = ""
     bic: str = ""
+    public_authority: bool = Field(
+        default=False, description="public buyer: invoices need its Leitweg-ID (BT-10)"
+    )
+    leitweg_id: str = Field(default="", description="Leitweg-ID or the buyer's own reference")
 
 
 class PartyUpdate(BaseModel):
@@ -66,6 +72,8 @@ class PartyUpdate(BaseModel):
     vat_id: str | None = None
     iban: str | None = None
     bic: str | None = None
+    public_authority: bool | None = None
+    leitweg_id: str | None = None
 
 
 class PartyPage(BaseModel):

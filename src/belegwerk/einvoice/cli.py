@@ -1,7 +1,8 @@
-"""`belegwerk einvoice …`: validate e-invoices (XML or PDF) from the command line.
+"""`belegwerk einvoice …`: validate e-invoices (XML or PDF), write them out of the books.
 
 Exit codes of ``validate``: 0 no file has errors (under the chosen strictness nothing blocks),
-1 some file has errors (strict: or warnings), 2 some file cannot be read at all.
+1 some file has errors (strict: or warnings), 2 some file cannot be read at all. ``write``
+exits 1 when the invoice cannot be written (German message on stderr).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from belegwerk.einvoice.output import report_dict, summary_lines
 from belegwerk.einvoice.validate import Report, validate_file
 
 einvoice_app = typer.Typer(
-    help="E-Rechnungen (XRechnung, ZUGFeRD, Factur-X) prüfen.", no_args_is_help=True
+    help="E-Rechnungen (XRechnung, ZUGFeRD, Factur-X) prüfen und schreiben.", no_args_is_help=True
 )
 console = Console(highlight=False)
 
@@ -80,3 +81,54 @@ def _validate_path(path: Path, strictness: Strictness) -> Report:
         )
         return Report(name, Verdict(strictness=strictness), error=error)
     return validate_file(content, name, strictness)
+
+
+@einvoice_app.command("write")
+def write(
+    invoice: Annotated[str, typer.Argument(help="Rechnungsnummer (RE-2026-00001) oder Id")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Zieldatei")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="xrechnung-ubl, xrechnung-cii oder zugferd"),
+    ] = "xrechnung-ubl",
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", help="Mandant (Kürzel); Standard: der erste")
+    ] = None,
+) -> None:
+    """E-Rechnung einer gebuchten Ausgangsrechnung schreiben (geprüft und archiviert)."""
+    from belegwerk.banking.cli import _fail, _session, _tenant_id
+    from belegwerk.core.errors import BelegwerkError
+    from belegwerk.einvoice.write.service import (
+        invoice_by_reference,
+        parse_target,
+        write_einvoice,
+    )
+
+    try:
+        target = parse_target(fmt)
+        tenant_id = _tenant_id(tenant)
+        with _session(tenant_id) as session:
+            found = invoice_by_reference(session, tenant_id, invoice)
+            written = write_einvoice(session, tenant_id, found.id, target, actor="cli")
+            output.write_bytes(written.content)  # a failure here leaves nothing archived
+    except BelegwerkError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(
+            ValidationFailed(
+                "einvoice.output_unwritable",
+                _("The file {name} cannot be written: {reason}").format(
+                    name=str(output), reason=exc.strerror or exc
+                ),
+                [{"field": "output", "value": str(output)}],
+            )
+        )
+    state = _("from the archive") if written.archived_before else _("written and archived")
+    console.print(
+        escape(
+            _("{file}: {name} ({state}, SHA-256 {sha})").format(
+                file=str(output), name=written.file_name, state=state, sha=written.sha256[:16]
+            )
+        ),
+        soft_wrap=True,
+    )

@@ -24,6 +24,8 @@ class CompanyOut(BaseModel):
     country: str
     state: str
     email: str
+    contact_name: str
+    phone: str
     tax_number: str
     vat_id: str
     vat_regime: str
@@ -51,6 +53,8 @@ class CompanyUpdate(BaseModel):
     country: str | None = None
     state: str | None = None
     email: str | None = None
+    contact_name: str | None = None
+    phone: str | None = None
     tax_number: str | None = None
     vat_id: str | None = None
     vat_regime: str | None = None

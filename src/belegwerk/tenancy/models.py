@@ -38,6 +38,9 @@ class Company(Base):
     # Bundesland (ISO 3166-2 suffix: BW, BY, BE …) for public holidays in tax deadlines.
     state: Mapped[str] = mapped_column(String(2), default="", server_default="")
     email: Mapped[str] = mapped_column(String(200), default="")
+    # Seller contact of e-invoices (XRechnung BG-6: name, telephone, e-mail are mandatory).
+    contact_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
     tax_number: Mapped[str] = mapped_column(String(20), default="")
     vat_id: Mapped[str] = mapped_column(String(20), default="")
     vat_regime: Mapped[str] = mapped_column(String(20), default="standard")

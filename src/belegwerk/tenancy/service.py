@@ -26,6 +26,8 @@ COMPANY_FIELDS = (
     "country",
     "state",
     "email",
+    "contact_name",
+    "phone",
     "tax_number",
     "vat_id",
     "vat_regime",
@@ -59,6 +61,8 @@ class CompanyData:
     country: str = "DE"
     state: str = ""
     email: str = ""
+    contact_name: str = ""
+    phone: str = ""
     tax_number: str = ""
     vat_id: str = ""
     advisor_number: str = ""
@@ -90,6 +94,23 @@ def validate_company(values: dict[str, Any]) -> dict[str, Any]:
     if out.get("state"):
         out["state"] = str(out["state"]).strip().upper()
         v.check_choice("state", out["state"], v.STATES)
+    for key, limit in (("contact_name", 100), ("phone", 40)):
+        if key in out:
+            out[key] = str(out[key] or "").strip()
+            if len(out[key]) > limit:
+                raise ValidationFailed(
+                    "company.field_too_long",
+                    _("{field} may have at most {n} characters.").format(field=key, n=limit),
+                    [{"field": key, "max_length": limit}],
+                )
+    if out.get("phone") and sum(c.isdigit() for c in out["phone"]) < 3:
+        raise ValidationFailed(
+            "company.invalid_phone",
+            _("The telephone number {value} has fewer than three digits.").format(
+                value=out["phone"]
+            ),
+            [{"field": "phone", "value": out["phone"]}],
+        )
     if "vat_id" in out:
         out["vat_id"] = v.normalize_vat_id(out["vat_id"] or "")
     if "tax_number" in out:

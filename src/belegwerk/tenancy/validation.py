@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from stdnum import exceptions as stdnum_exc
 from stdnum.de import stnr
 from stdnum.eu import vat as eu_vat
+from stdnum.iso7064 import mod_97_10
 
 from belegwerk.core.errors import ValidationFailed
 from belegwerk.core.i18n import _
@@ -76,3 +79,16 @@ def check_digits(field: str, value: str, max_len: int) -> str:
             [{"field": field, "value": value}],
         )
     return value
+
+
+_LEITWEG_ID = re.compile(r"^(\d{2,12})(?:-([A-Za-z0-9]{1,30}))?-(\d{2})$")
+
+
+def leitweg_id_valid(value: str) -> bool:
+    """Leitweg-ID of a German public buyer (KoSIT format 2.0): coarse address, optional fine
+    address, check digits after ISO/IEC 7064 MOD 97-10 over the rest without hyphens."""
+    match = _LEITWEG_ID.match(value.strip())
+    if match is None:
+        return False
+    coarse, fine, check = match.groups()
+    return mod_97_10.is_valid(f"{coarse}{fine or ''}{check}".upper())

@@ -30,6 +30,7 @@ API_MODULES = (
     "belegwerk.books.api",
     "belegwerk.banking.api",
     "belegwerk.einvoice.api",
+    "belegwerk.einvoice.write.api",
     "belegwerk.tax.api",
     "belegwerk.exports.api",
     "belegwerk.tax.eks.api",
@@ -55,6 +56,7 @@ PAGE_MODULES = (
     "belegwerk.tax.eks.pages",
     "belegwerk.tax.euer_pages",
     "belegwerk.tax.asset_pages",
+    "belegwerk.einvoice.write.pages",
 )
 
 

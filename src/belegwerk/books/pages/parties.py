@@ -18,7 +18,18 @@ pages = APIRouter(include_in_schema=False)
 LIST_TEMPLATE = "books/party_list.html"
 FORM_TEMPLATE = "books/party_form.html"
 PAGE_SIZE = 50
-TEXT_FIELDS = ("name", "street", "postal_code", "city", "country", "email", "vat_id", "iban", "bic")
+TEXT_FIELDS = (
+    "name",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "email",
+    "vat_id",
+    "iban",
+    "bic",
+    "leitweg_id",
+)
 
 
 @pages.get("/parties", response_class=HTMLResponse)
@@ -51,6 +62,7 @@ def _values(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {k: text(form, k) for k in TEXT_FIELDS}
     values["is_customer"] = checkbox(form, "is_customer")
     values["is_supplier"] = checkbox(form, "is_supplier")
+    values["public_authority"] = checkbox(form, "public_authority")
     values["customer_number"] = text(form, "customer_number")
     values["supplier_number"] = text(form, "supplier_number")
     return values
